@@ -1,0 +1,114 @@
+/*
+ * tickwire.h - the public C API of libtickwire.
+ *
+ * libtickwire owns the receive side of tickwire: feed threads (synthetic
+ * generator, kernel UDP, pcap replay, DPDK) that write frames into a
+ * lock-free single-producer/single-consumer ring laid over memory the caller
+ * supplies (in practice a JavaScript SharedArrayBuffer). The ring layout is
+ * written down once, in ring_layout.h, and mirrored by src/ring/layout.ts.
+ *
+ * Threads: "any thread" means any thread of the process; functions that take
+ * a tw_feed handle must not race with tw_feed_stop() on the same handle.
+ * Every function is non-blocking unless it says otherwise.
+ */
+#ifndef TICKWIRE_H
+#define TICKWIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TW_API __attribute__((visibility("default")))
+#else
+#define TW_API
+#endif
+
+/* Bumped whenever a signature, a stats index or the ring layout changes. */
+#define TW_ABI_VERSION 3u
+
+/* Return codes (negative errno-style values). */
+#define TW_OK 0
+#define TW_EINVAL (-22)      /* bad argument, bad layout */
+#define TW_ENOMEM (-12)      /* out of memory */
+#define TW_ENOTSUP (-95)     /* feature not compiled in (e.g. DPDK) */
+#define TW_EIO (-5)          /* I/O or driver failure; see tw_feed_error */
+#define TW_ERANGE (-34)      /* size out of range */
+
+/* Opaque handle of a running feed thread. */
+typedef struct tw_feed tw_feed;
+
+/* ABI version of the loaded library (TW_ABI_VERSION). Any thread. */
+TW_API uint32_t tw_abi_version(void);
+
+/* Build features: bit 0 = DPDK receive path compiled in. Any thread. */
+TW_API uint32_t tw_features(void);
+
+/*
+ * Layout facts for the agreement test (TW_LAYOUT_* keys in ring_layout.h):
+ * returns the value, or -1 for an unknown key. Any thread.
+ */
+TW_API int64_t tw_layout(int32_t key);
+
+/*
+ * Validates a ring header written by TypeScript (or tw_ring_init) in the
+ * `len` bytes at `mem`. Returns TW_OK, or TW_EINVAL (bad magic/version,
+ * capacity not a power of two, buffer too small) or TW_ERANGE (max record
+ * does not fit). Any thread.
+ */
+TW_API int32_t tw_ring_check(const void *mem, uint64_t len);
+
+/*
+ * Starts a feed thread that produces into the ring at `mem` (validated as by
+ * tw_ring_check). `kind` is one of "pattern", "synth", "udp", "pcap", "dpdk";
+ * `args` holds newline-separated key=value options (see README / feeds.c).
+ * Blocks until the thread is running or has failed to start (DPDK EAL
+ * initialisation happens on the new thread, never on the caller's).
+ * Returns a handle, or NULL with the reason in tw_last_error(). When the
+ * handle is returned the feed may still have failed later: see tw_feed_stats.
+ * Any thread; the ring memory must outlive the handle.
+ */
+TW_API tw_feed *tw_feed_start(const char *kind, void *mem, uint64_t len,
+                              const char *args);
+
+/*
+ * Copies up to `n` counters (TW_STAT_* indices in ring_layout.h) into
+ * `out`. Returns how many were written. Counters are updated by the feed
+ * thread with relaxed atomics; each value is consistent on its own.
+ * Any thread.
+ */
+TW_API int32_t tw_feed_stats(tw_feed *feed, uint64_t *out, int32_t n);
+
+/*
+ * Copies the feed's error text (empty when none) into buf, NUL terminated.
+ * Returns the full length of the text. Any thread.
+ */
+TW_API int32_t tw_feed_error(tw_feed *feed, char *buf, int32_t len);
+
+/*
+ * Asks the feed thread to stop, waits for it (blocking, bounded by the
+ * thread's idle sleep), marks the ring closed, copies up to `n` final
+ * counters into `final_stats` (may be NULL) and frees the handle.
+ * Returns TW_OK. Call once, from the thread that started the feed.
+ */
+TW_API int32_t tw_feed_stop(tw_feed *feed, uint64_t *final_stats, int32_t n);
+
+/* Error text of the last failed tw_feed_start on this thread. */
+TW_API int32_t tw_last_error(char *buf, int32_t len);
+
+/*
+ * Idle helper for TypeScript consumers: sched_yield() when ns == 0,
+ * otherwise nanosleep(ns). Blocking for at most ns. Any thread.
+ */
+TW_API void tw_idle(uint32_t ns);
+
+/* CLOCK_MONOTONIC in nanoseconds, the clock of rx stamps. Any thread. */
+TW_API double tw_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TICKWIRE_H */

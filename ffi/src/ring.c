@@ -1,0 +1,126 @@
+/* ring.c - producer side of the SPSC ring; layout in include/ring_layout.h */
+#include "ring.h"
+
+#include <string.h>
+
+#include "../include/tickwire.h"
+
+static inline uint32_t rd32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+int tw_ring_validate(const void *mem, uint64_t len) {
+  const uint8_t *b = (const uint8_t *)mem;
+  if (mem == NULL || len < TW_RING_DATA_OFF) return TW_EINVAL;
+  /* V8 only guarantees 16-byte alignment for SharedArrayBuffers; the
+   * 128-byte spacing of the index blocks keeps them on separate lines. */
+  if (((uintptr_t)mem & 15u) != 0) return TW_EINVAL;
+  if (rd32(b + TW_RING_OFF_MAGIC) != TW_RING_MAGIC) return TW_EINVAL;
+  if (rd32(b + TW_RING_OFF_VERSION) != TW_RING_VERSION) return TW_EINVAL;
+  if (rd32(b + TW_RING_OFF_DATA_OFF) != TW_RING_DATA_OFF) return TW_EINVAL;
+  uint32_t cap = rd32(b + TW_RING_OFF_CAPACITY);
+  if (cap < TW_RING_MIN_CAPACITY || (cap & (cap - 1)) != 0 ||
+      cap > (1u << 30))
+    return TW_EINVAL;
+  if ((uint64_t)TW_RING_DATA_OFF + cap > len) return TW_EINVAL;
+  uint32_t maxr = rd32(b + TW_RING_OFF_MAX_RECORD);
+  if (maxr == 0 || maxr > cap / 4) return TW_ERANGE;
+  return TW_OK;
+}
+
+int tw_producer_attach(tw_producer *p, void *mem, uint64_t len,
+                       uint16_t source) {
+  int rc = tw_ring_validate(mem, len);
+  if (rc != TW_OK) return rc;
+  memset(p, 0, sizeof(*p));
+  p->base = (uint8_t *)mem;
+  p->data = p->base + TW_RING_DATA_OFF;
+  p->write = (_Atomic uint32_t *)(p->base + TW_RING_OFF_WRITE);
+  p->read = (_Atomic uint32_t *)(p->base + TW_RING_OFF_READ);
+  p->closed = (_Atomic uint32_t *)(p->base + TW_RING_OFF_CLOSED);
+  p->drops = (_Atomic uint64_t *)(p->base + TW_RING_OFF_DROPS);
+  p->published = (_Atomic uint64_t *)(p->base + TW_RING_OFF_PUBLISHED);
+  p->capacity = rd32(p->base + TW_RING_OFF_CAPACITY);
+  p->mask = p->capacity - 1;
+  p->max_record = rd32(p->base + TW_RING_OFF_MAX_RECORD);
+  /* relaxed: we are the only writer of `write`; a re-attached producer
+   * continues from the published index. */
+  p->head = atomic_load_explicit(p->write, memory_order_relaxed);
+  /* acquire: pairs with the consumer's release store of the read index, so
+   * bytes it has finished with are not overwritten early. */
+  p->read_cache = atomic_load_explicit(p->read, memory_order_acquire);
+  p->source = source;
+  return TW_OK;
+}
+
+static inline uint32_t rec_size(uint32_t len) {
+  return (TW_REC_HDR + len + (TW_RING_ALIGN - 1)) & ~(TW_RING_ALIGN - 1);
+}
+
+/* Free bytes according to the cached read index, refreshed when short. */
+static inline int has_room(tw_producer *p, uint32_t need) {
+  if (p->capacity - (p->head - p->read_cache) >= need) return 1;
+  /* acquire: pairs with the consumer's release store of the read index. */
+  p->read_cache = atomic_load_explicit(p->read, memory_order_acquire);
+  return p->capacity - (p->head - p->read_cache) >= need;
+}
+
+uint8_t *tw_producer_reserve(tw_producer *p, uint32_t len) {
+  if (len == 0 || len > p->max_record) return NULL;
+  uint32_t size = rec_size(len);
+  uint32_t pos = p->head & p->mask;
+  uint32_t tail = p->capacity - pos;
+  if (tail < size) {
+    /* The record would wrap: pad out the tail, start at position 0. */
+    if (!has_room(p, tail + size)) return NULL;
+    uint8_t *h = p->data + pos;
+    uint32_t padlen = tail - TW_REC_HDR;
+    uint16_t type = TW_REC_PAD;
+    memcpy(h + TW_REC_OFF_LEN, &padlen, 4);
+    memcpy(h + TW_REC_OFF_TYPE, &type, 2);
+    memcpy(h + TW_REC_OFF_SOURCE, &p->source, 2);
+    memset(h + TW_REC_OFF_RX_LO, 0, 8);
+    p->head += tail;
+    pos = 0;
+  } else if (!has_room(p, size)) {
+    return NULL;
+  }
+  return p->data + pos + TW_REC_HDR;
+}
+
+void tw_producer_commit(tw_producer *p, uint32_t len, uint64_t rx_ns) {
+  uint8_t *h = p->data + (p->head & p->mask);
+  uint16_t type = TW_REC_DATA;
+  uint32_t lo = (uint32_t)rx_ns, hi = (uint32_t)(rx_ns >> 32);
+  memcpy(h + TW_REC_OFF_LEN, &len, 4);
+  memcpy(h + TW_REC_OFF_TYPE, &type, 2);
+  memcpy(h + TW_REC_OFF_SOURCE, &p->source, 2);
+  memcpy(h + TW_REC_OFF_RX_LO, &lo, 4);
+  memcpy(h + TW_REC_OFF_RX_HI, &hi, 4);
+  p->head += rec_size(len);
+  p->pending++;
+}
+
+void tw_producer_publish(tw_producer *p) {
+  if (p->pending == 0) return;
+  /* relaxed: only this thread writes the counter; readers want a value. */
+  atomic_fetch_add_explicit(p->published, p->pending, memory_order_relaxed);
+  p->pending = 0;
+  /* release: every record byte written above becomes visible before the
+   * consumer's acquire load of the write index can observe the new value. */
+  atomic_store_explicit(p->write, p->head, memory_order_release);
+}
+
+void tw_producer_count_drop(tw_producer *p) {
+  /* relaxed: a statistic, single writer. */
+  atomic_fetch_add_explicit(p->drops, 1, memory_order_relaxed);
+}
+
+void tw_producer_close(tw_producer *p) {
+  tw_producer_publish(p);
+  /* release: the consumer that sees closed == 1 (acquire) also sees the
+   * final write index. */
+  atomic_store_explicit(p->closed, 1, memory_order_release);
+}

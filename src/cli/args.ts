@@ -1,0 +1,295 @@
+/**
+ * Command line of `deno task run`: parsing (node:util parseArgs, standing in
+ * for @std/cli, which cannot be installed from JSR here), validation, help.
+ * Usage errors throw UsageError; main prints it and exits with code 2.
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs } from "./args.ts";
+ * const o = parseRunArgs(["--feed", "synth", "--count", "1000"]);
+ * console.log(o.feed, o.count); // synth 1000
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
+
+/** Bad command line; exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Feeds selectable with --feed. */
+export const FEEDS = ["synth", "udp", "pcap", "dpdk"] as const;
+/** One of FEEDS. */
+export type FeedName = typeof FEEDS[number];
+
+/** Validated options of `deno task run`. */
+export interface RunOptions {
+  feed: FeedName;
+  listen: string;
+  pcap?: string;
+  speed: number;
+  eal?: string;
+  udpPort: number;
+  exitOnEof: boolean;
+  eofIdleMs: number;
+  seed: number;
+  symbols: number;
+  rate: number;
+  count: number;
+  anomalies: number;
+  idle: IdleKind;
+  spins: number;
+  sleepUs: number;
+  policy: "drop" | "block";
+  ringSize: number;
+  maxRecord: number;
+  maxSymbols: number;
+  duration: number;
+  statusInterval: number;
+  quiet: boolean;
+  http: boolean;
+  help: boolean;
+}
+
+/** The --help text. */
+export const HELP = `tickwire - low-latency market-data ticker processor
+
+Usage: deno task run [options]
+
+With no options, runs the embedded synthetic feed through the C ring into
+the TypeScript pipeline, prints a live status line on stderr until Ctrl-C,
+then one JSON summary object on stdout.
+
+Feed:
+  --feed KIND          synth (default) | udp | pcap | dpdk
+  --listen HOST:PORT   udp: address to receive on (default 127.0.0.1:5555)
+  --pcap FILE          pcap: capture to replay (classic pcap, Ethernet)
+  --speed X            pcap: 0 = flat out (default), else recorded pace x X
+  --eal "ARGS"         dpdk: EAL arguments, e.g.
+                       "--no-huge --no-pci --no-shconf -m 512
+                        --vdev=net_pcap0,rx_pcap=/tmp/amzn.pcap"
+  --udp-port N         pcap, dpdk: keep UDP datagrams for this destination
+                       port only (default 0 = all)
+  --exit-on-eof        stop when a capture ends (dpdk: when the port has
+                       delivered nothing for --eof-idle ms), drain, print
+                       the summary and exit 0
+  --eof-idle MS        dpdk: idle time that means end of capture (500)
+
+Synthetic feed:
+  --seed N             random seed (1); same seed, same ticks
+  --symbols N          number of symbols (8, max 4096)
+  --rate N             ticks per second, paced (100000); 0 = flat out
+  --count N            stop after N ticks (0 = endless)
+  --anomalies P        probability per tick of an injected, labelled
+                       anomaly (0 = none, e.g. 0.0001)
+
+Ring and threads:
+  --idle KIND          idle strategy of the feed thread and the consumer:
+                       sleep (default) | yield | spin (spin needs spare cores)
+  --spins N            empty polls before yielding/sleeping (200)
+  --sleep-us N         nap length for sleep, microseconds (50)
+  --policy P           full ring: drop (default; counted) | block (backoff)
+  --ring-size BYTES    ring data bytes, power of two, K/M suffix (8M)
+  --max-record BYTES   largest datagram accepted (9216)
+  --max-symbols N      symbol capacity (4096); more is counted, not stored
+
+Run:
+  --duration S         stop after S seconds (0 = until Ctrl-C or end)
+  --status-interval S  status line period in seconds (1; 0 = off)
+  --quiet              no status line
+  --no-http            run without the HTTP/WebSocket server
+  -h, --help           this text
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a feed that cannot
+start with the given settings (missing file, bad EAL arguments, port in use).
+`;
+
+function num(
+  name: string,
+  v: string | undefined,
+  def: number,
+  min: number,
+  max: number,
+  int = true,
+): number {
+  if (v === undefined) return def;
+  const s = v.trim();
+  const x = Number(s);
+  if (
+    s === "" || !Number.isFinite(x) || (int && !Number.isInteger(x)) ||
+    x < min || x > max
+  ) {
+    throw new UsageError(
+      `--${name}: expected ${
+        int ? "a whole number" : "a number"
+      } from ${min} to ${max}, got '${v}'`,
+    );
+  }
+  return x;
+}
+
+function bytes(name: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  const m = /^(\d+)([kKmMgG]?)$/.exec(v.trim());
+  if (!m) {
+    throw new UsageError(
+      `--${name}: expected a size like 8M or 65536, got '${v}'`,
+    );
+  }
+  const mult = {
+    "": 1,
+    k: 1024,
+    m: 1 << 20,
+    g: 1 << 30,
+  }[m[2].toLowerCase() as "" | "k" | "m" | "g"];
+  return Number(m[1]) * mult;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  v: string | undefined,
+  allowed: readonly T[],
+  def: T,
+): T {
+  if (v === undefined) return def;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(
+      `--${name}: expected one of ${allowed.join(", ")}, got '${v}'`,
+    );
+  }
+  return v as T;
+}
+
+/** Parses and validates; throws UsageError. */
+export function parseRunArgs(argv: string[]): RunOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        feed: { type: "string" },
+        listen: { type: "string" },
+        pcap: { type: "string" },
+        speed: { type: "string" },
+        eal: { type: "string" },
+        "udp-port": { type: "string" },
+        "exit-on-eof": { type: "boolean" },
+        "eof-idle": { type: "string" },
+        seed: { type: "string" },
+        symbols: { type: "string" },
+        rate: { type: "string" },
+        count: { type: "string" },
+        anomalies: { type: "string" },
+        idle: { type: "string" },
+        spins: { type: "string" },
+        "sleep-us": { type: "string" },
+        policy: { type: "string" },
+        "ring-size": { type: "string" },
+        "max-record": { type: "string" },
+        "max-symbols": { type: "string" },
+        duration: { type: "string" },
+        "status-interval": { type: "string" },
+        quiet: { type: "boolean" },
+        "no-http": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ""));
+  }
+  const s = (k: string) => values[k] as string | undefined;
+  const feed = oneOf("feed", s("feed"), FEEDS, "synth");
+  const only = (flag: string, feeds: FeedName[]) => {
+    if (values[flag] !== undefined && !feeds.includes(feed)) {
+      throw new UsageError(
+        `--${flag} applies to --feed ${feeds.join("|")}, not ${feed}`,
+      );
+    }
+  };
+  only("listen", ["udp"]);
+  only("pcap", ["pcap"]);
+  only("speed", ["pcap"]);
+  only("eal", ["dpdk"]);
+  only("udp-port", ["pcap", "dpdk"]);
+  only("eof-idle", ["dpdk"]);
+  for (const f of ["seed", "symbols", "rate", "count", "anomalies"]) {
+    only(f, ["synth"]);
+  }
+
+  const ringSize = bytes("ring-size", s("ring-size"), 8 << 20);
+  if (
+    ringSize < 4096 || ringSize > 1 << 30 || (ringSize & (ringSize - 1)) !== 0
+  ) {
+    throw new UsageError(
+      `--ring-size: must be a power of two from 4K to 1G, got '${s("ring-size")}'`,
+    );
+  }
+  const maxRecord = bytes("max-record", s("max-record"), 9216);
+  if (maxRecord < 64 || maxRecord > Math.min(65536, ringSize / 4)) {
+    throw new UsageError(
+      `--max-record: must be 64..${Math.min(65536, ringSize / 4)} bytes`,
+    );
+  }
+  const listen = s("listen") ?? "127.0.0.1:5555";
+  if (
+    !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) ||
+    Number(listen.split(":").pop()) > 65535
+  ) {
+    throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
+  }
+  const o: RunOptions = {
+    feed,
+    listen,
+    pcap: s("pcap"),
+    speed: num("speed", s("speed"), 0, 0, 1e6, false),
+    eal: s("eal"),
+    udpPort: num("udp-port", s("udp-port"), 0, 0, 65535),
+    exitOnEof: values["exit-on-eof"] === true,
+    eofIdleMs: num("eof-idle", s("eof-idle"), 500, 1, 3_600_000),
+    seed: num("seed", s("seed"), 1, 0, Number.MAX_SAFE_INTEGER),
+    symbols: num("symbols", s("symbols"), 8, 1, 4096),
+    rate: num("rate", s("rate"), 100_000, 0, 1e9),
+    count: num("count", s("count"), 0, 0, Number.MAX_SAFE_INTEGER),
+    anomalies: num("anomalies", s("anomalies"), 0, 0, 0.5, false),
+    idle: oneOf("idle", s("idle"), IDLE_KINDS, "sleep"),
+    spins: num("spins", s("spins"), 200, 0, 1e9),
+    sleepUs: num("sleep-us", s("sleep-us"), 50, 1, 1e6),
+    policy: oneOf("policy", s("policy"), ["drop", "block"] as const, "drop"),
+    ringSize,
+    maxRecord,
+    maxSymbols: num("max-symbols", s("max-symbols"), 4096, 1, 1 << 20),
+    duration: num("duration", s("duration"), 0, 0, 1e7, false),
+    statusInterval: num(
+      "status-interval",
+      s("status-interval"),
+      1,
+      0,
+      3600,
+      false,
+    ),
+    quiet: values.quiet === true,
+    http: values["no-http"] !== true,
+    help: values.help === true,
+  };
+  if (o.help) return o;
+  if (feed === "pcap" && !o.pcap) {
+    throw new UsageError("--feed pcap needs --pcap FILE");
+  }
+  if (feed === "dpdk" && o.eal === undefined) {
+    throw new UsageError(
+      '--feed dpdk needs --eal "EAL ARGS" (e.g. "--no-huge --no-pci --no-shconf -m 512 --vdev=...")',
+    );
+  }
+  if (o.pcap !== undefined) {
+    try {
+      if (!Deno.statSync(o.pcap).isFile) throw new Error();
+    } catch {
+      throw new UsageError(`--pcap: capture file not found: ${o.pcap}`);
+    }
+  }
+  return o;
+}

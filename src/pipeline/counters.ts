@@ -1,0 +1,57 @@
+/**
+ * Pipeline counters shared between the pipeline Worker (sole writer) and
+ * the main thread (reader) through a SharedArrayBuffer of float64 slots.
+ * Counts stay exact up to 2^53.
+ *
+ * @example
+ * ```ts
+ * import { C, createCounters, snapshot } from "./counters.ts";
+ * const c = createCounters();
+ * c[C.ticks] += 3;
+ * console.log(snapshot(c).ticks); // 3
+ * ```
+ * @module
+ */
+
+/** Slot of each counter. */
+export const C = {
+  records: 0,
+  frames: 1,
+  ticks: 2,
+  trades: 3,
+  quotes: 4,
+  malformed: 5,
+  unknownKind: 6,
+  gaps: 7,
+  missing: 8,
+  duplicates: 9,
+  outOfOrder: 10,
+  late: 11,
+  bars: 12,
+  symbols: 13,
+  symbolOverflow: 14,
+  naps: 15,
+  checksum: 16,
+  volume: 17,
+  labelled: 18,
+  heartbeats: 19,
+  sessionOverflow: 20,
+} as const;
+
+/** Number of slots. */
+export const COUNTER_SLOTS = 24;
+
+/** Named counter values. */
+export type CounterValues = { -readonly [K in keyof typeof C]: number };
+
+/** Allocates the shared counters. */
+export function createCounters(): Float64Array<SharedArrayBuffer> {
+  return new Float64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
+}
+
+/** Copies the counters into a plain object (allocates). */
+export function snapshot(c: Float64Array): CounterValues {
+  const out = {} as CounterValues;
+  for (const [k, i] of Object.entries(C)) out[k as keyof typeof C] = c[i];
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * Idle strategies for a TypeScript consumer loop: what to do when the ring
+ * is empty. `spin` burns the core (lowest latency, starves a 2-core box);
+ * `yield` spins then calls sched_yield(); `sleep` spins then parks the
+ * thread with Atomics.wait for a short, bounded time and can be woken at
+ * once through `wake()`. The default, `sleep`, leaves room for the rest.
+ *
+ * @example
+ * ```ts
+ * import { Idler } from "./idle.ts";
+ * const idle = new Idler("sleep", { spins: 100, sleepUs: 50 });
+ * idle.idle(); // spin, later nap
+ * idle.reset(); // when work arrives
+ * ```
+ * @module
+ */
+import { native } from "../native/lib.ts";
+
+/** Available strategies. */
+export const IDLE_KINDS = ["spin", "yield", "sleep"] as const;
+/** One of IDLE_KINDS. */
+export type IdleKind = typeof IDLE_KINDS[number];
+
+/** Tuning of an idle strategy. */
+export interface IdleOptions {
+  /** Empty polls before yielding or sleeping (default 200). */
+  spins?: number;
+  /** Nap length for `sleep`, microseconds (default 50). */
+  sleepUs?: number;
+  /** Int32Array word to wait on (shared with whoever calls wake). */
+  word?: Int32Array;
+  /** Index of that word. */
+  index?: number;
+}
+
+/** Applies one idle strategy. */
+export class Idler {
+  /** Naps or yields taken. */
+  naps = 0;
+  private count = 0;
+  private readonly spins: number;
+  private readonly sleepMs: number;
+  private readonly word: Int32Array;
+  private readonly index: number;
+
+  constructor(readonly kind: IdleKind, opts: IdleOptions = {}) {
+    this.spins = opts.spins ?? 200;
+    this.sleepMs = (opts.sleepUs ?? 50) / 1000;
+    this.word = opts.word ?? new Int32Array(new SharedArrayBuffer(4));
+    this.index = opts.index ?? 0;
+    if (kind === "yield") native(); // load the library up front
+  }
+
+  /** Called after an empty poll. */
+  idle(): void {
+    if (this.kind === "spin" || this.count < this.spins) {
+      this.count++;
+      return;
+    }
+    this.naps++;
+    if (this.kind === "yield") {
+      native().symbols.tw_idle(0);
+    } else {
+      Atomics.wait(
+        this.word,
+        this.index,
+        Atomics.load(this.word, this.index),
+        this.sleepMs,
+      );
+    }
+  }
+
+  /** Called when work arrived. */
+  reset(): void {
+    this.count = 0;
+  }
+
+  /** Wakes a thread sleeping on the same word (from another thread). */
+  static wake(word: Int32Array, index: number): void {
+    Atomics.add(word, index, 1);
+    Atomics.notify(word, index);
+  }
+}

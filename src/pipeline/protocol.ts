@@ -1,0 +1,54 @@
+/**
+ * Messages and the shared control block between the main thread and the
+ * pipeline Worker.
+ *
+ * @example
+ * ```ts
+ * import { Ctl, createControl } from "./protocol.ts";
+ * const ctl = createControl();
+ * Atomics.store(ctl, Ctl.command, Ctl.drain);
+ * ```
+ * @module
+ */
+import type { IdleKind } from "./idle.ts";
+import type { GapEvent } from "./consumer.ts";
+
+/** Control block slots and commands. */
+export const Ctl = {
+  /** slot: command word */
+  command: 0,
+  /** slot: wake word the worker sleeps on */
+  wake: 1,
+  /** command: keep consuming */
+  run: 0,
+  /** command: finish once the ring is closed and empty */
+  drain: 1,
+  /** command: stop now */
+  abort: 2,
+} as const;
+
+/** Allocates a control block. */
+export function createControl(): Int32Array<SharedArrayBuffer> {
+  return new Int32Array(new SharedArrayBuffer(16));
+}
+
+/** main -> worker */
+export interface WorkerStart {
+  type: "start";
+  ring: SharedArrayBuffer;
+  counters: Float64Array<SharedArrayBuffer>;
+  control: Int32Array<SharedArrayBuffer>;
+  idle: IdleKind;
+  spins: number;
+  sleepUs: number;
+  maxSymbols: number;
+}
+
+/** worker -> main, at the end */
+export interface WorkerDone {
+  type: "done";
+  gapEvents: GapEvent[];
+  symbols: string[];
+  tradesBySymbol: number[];
+  labels: number[];
+}

@@ -1,0 +1,265 @@
+/**
+ * Runs the pipeline: allocates the receive ring, starts the pipeline Worker
+ * (consumer) and the native feed thread (producer), reports status, and on
+ * the end of a finite feed, a signal or --duration stops the feed, lets the
+ * Worker drain every record, and returns the summary. Nothing received is
+ * left behind: the feed is joined first, then the ring is drained.
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs } from "../cli/args.ts";
+ * import { runPipeline } from "./run.ts";
+ * const summary = await runPipeline(parseRunArgs(["--count", "10000", "--rate", "0", "--quiet"]));
+ * console.log(summary.ticks); // 10000
+ * ```
+ * @module
+ */
+import type { RunOptions } from "../cli/args.ts";
+import { createRing, ringCounters } from "../ring/ring.ts";
+import { FeedError, FeedState, type FeedStats, NativeFeed } from "../native/feed.ts";
+import { feedConfig } from "../feeds/select.ts";
+import { C, createCounters, snapshot } from "./counters.ts";
+import { createControl, Ctl, type WorkerDone } from "./protocol.ts";
+import { Idler } from "./idle.ts";
+import { formatStatus } from "../cli/status.ts";
+
+/** The JSON summary printed at exit. */
+export interface Summary {
+  feed: string;
+  stopped_by: "eof" | "signal" | "duration" | "error";
+  elapsed_s: number;
+  frames: number;
+  ticks: number;
+  trades: number;
+  quotes: number;
+  malformed: number;
+  malformed_frames: number;
+  malformed_packets: number;
+  gaps: number;
+  missing: number;
+  duplicates: number;
+  out_of_order: number;
+  ring_drops: number;
+  late: number;
+  bars: number;
+  symbols: number;
+  symbol_overflow: number;
+  volume: number;
+  checksum: number;
+  heartbeats: number;
+  unknown_kind: number;
+  labelled: number;
+  ticks_per_s: number;
+  gap_events: { session: number; first: number; last: number }[];
+  feed_stats: {
+    packets: number;
+    offered: number;
+    pushed: number;
+    non_udp: number;
+    other_port: number;
+    kernel_drops: number;
+    naps: number;
+  };
+  port?: {
+    ipackets: number;
+    imissed: number;
+    ierrors: number;
+    rx_nombuf: number;
+  };
+  consumer_naps: number;
+  trades_by_symbol: Record<string, number>;
+  labels: Record<string, number>;
+  error?: string;
+}
+
+/** Thrown when the feed cannot start with the given settings (exit 2). */
+export class FeedStartError extends Error {
+  override name = "FeedStartError";
+}
+
+const LABELS = [
+  "none",
+  "price_spike",
+  "fat_finger",
+  "volume_burst",
+  "stale",
+  "crossed_quote",
+];
+
+/** Runs until the feed ends, a signal, or --duration; returns the summary. */
+export async function runPipeline(
+  o: RunOptions,
+  signal?: AbortSignal,
+): Promise<Summary> {
+  const ring = createRing(o.ringSize, o.maxRecord);
+  const counters = createCounters();
+  const control = createControl();
+  const cfg = feedConfig(o);
+
+  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  const done = new Promise<WorkerDone>((resolve, reject) => {
+    worker.onmessage = (e) => {
+      if (e.data?.type === "done") resolve(e.data as WorkerDone);
+      else if (e.data?.type === "error") {
+        reject(new Error(`pipeline worker failed: ${e.data.message}`));
+      }
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      reject(new Error(`pipeline worker failed: ${e.message}`));
+    };
+  });
+  const ready = new Promise<void>((resolve) => {
+    const prev = worker.onmessage;
+    worker.onmessage = (e) => {
+      if (e.data?.type === "ready") resolve();
+      prev?.call(worker, e);
+    };
+  });
+  worker.postMessage({
+    type: "start",
+    ring,
+    counters,
+    control,
+    idle: o.idle,
+    spins: o.spins,
+    sleepUs: o.sleepUs,
+    maxSymbols: o.maxSymbols,
+  });
+  await ready;
+
+  let feed: NativeFeed;
+  try {
+    feed = NativeFeed.start(cfg.kind, ring, cfg.options);
+  } catch (e) {
+    Atomics.store(control, Ctl.command, Ctl.abort);
+    Idler.wake(control, Ctl.wake);
+    await done.catch(() => {});
+    worker.terminate();
+    if (e instanceof FeedError) {
+      throw new FeedStartError(`${cfg.kind} feed: ${e.message}`);
+    }
+    throw e;
+  }
+
+  const t0 = performance.now();
+  let stoppedBy: Summary["stopped_by"] = "signal";
+  let lastTicks = 0, lastT = t0, lastStatus = t0;
+  const tty = Deno.stderr.isTerminal();
+  const enc = new TextEncoder();
+  const status = (final = false) => {
+    const now = performance.now();
+    const ticks = counters[C.ticks];
+    const rc = ringCounters(ring);
+    const line = formatStatus({
+      feed: cfg.kind,
+      rate: (ticks - lastTicks) / Math.max(1e-3, (now - lastT) / 1000),
+      ticks,
+      fill: rc.used / rc.capacity,
+      drops: rc.drops,
+      gaps: counters[C.gaps],
+      malformed: counters[C.malformed],
+    });
+    lastTicks = ticks;
+    lastT = now;
+    Deno.stderr.writeSync(
+      enc.encode(tty ? `\r${line}\x1b[K${final ? "\n" : ""}` : `${line}\n`),
+    );
+  };
+
+  let feedError = "";
+  while (true) {
+    if (signal?.aborted) break;
+    const st = feed.state();
+    if (st === FeedState.failed) {
+      feedError = feed.error();
+      stoppedBy = "error";
+      break;
+    }
+    if (st === FeedState.eof && (cfg.finite || o.exitOnEof)) {
+      stoppedBy = "eof";
+      break;
+    }
+    const now = performance.now();
+    if (o.duration > 0 && now - t0 >= o.duration * 1000) {
+      stoppedBy = "duration";
+      break;
+    }
+    if (
+      !o.quiet && o.statusInterval > 0 &&
+      now - lastStatus >= o.statusInterval * 1000
+    ) {
+      lastStatus = now;
+      status();
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
+  // Stop the producer first (joins the thread, closes the ring), then let
+  // the worker drain everything already in the ring.
+  const fs: FeedStats = feed.stop();
+  Atomics.store(control, Ctl.command, Ctl.drain);
+  Idler.wake(control, Ctl.wake);
+  const result = await done;
+  worker.terminate();
+  const elapsed = (performance.now() - t0) / 1000;
+  if (!o.quiet && o.statusInterval > 0) status(true);
+
+  const c = snapshot(counters);
+  const summary: Summary = {
+    feed: cfg.kind,
+    stopped_by: stoppedBy,
+    elapsed_s: Number(elapsed.toFixed(3)),
+    frames: c.frames,
+    ticks: c.ticks,
+    trades: c.trades,
+    quotes: c.quotes,
+    malformed: c.malformed + fs.malformed,
+    malformed_frames: c.malformed,
+    malformed_packets: fs.malformed,
+    gaps: c.gaps,
+    missing: c.missing,
+    duplicates: c.duplicates,
+    out_of_order: c.outOfOrder,
+    ring_drops: fs.ringDrops,
+    late: c.late,
+    bars: c.bars,
+    symbols: c.symbols,
+    symbol_overflow: c.symbolOverflow,
+    volume: c.volume,
+    checksum: c.checksum,
+    heartbeats: c.heartbeats,
+    unknown_kind: c.unknownKind,
+    labelled: c.labelled,
+    ticks_per_s: Math.round(c.ticks / Math.max(elapsed, 1e-9)),
+    gap_events: result.gapEvents,
+    feed_stats: {
+      packets: fs.packets,
+      offered: fs.offered,
+      pushed: fs.pushed,
+      non_udp: fs.nonUdp,
+      other_port: fs.otherPort,
+      kernel_drops: fs.kernelDrops,
+      naps: fs.naps,
+    },
+    consumer_naps: c.naps,
+    trades_by_symbol: Object.fromEntries(
+      result.symbols.map((s, i) => [s, result.tradesBySymbol[i]]),
+    ),
+    labels: Object.fromEntries(
+      LABELS.map((l, i) => [l, result.labels[i]]).filter(([l, n]) => l !== "none" && n),
+    ),
+  };
+  if (cfg.kind === "dpdk") {
+    summary.port = {
+      ipackets: fs.portIpackets,
+      imissed: fs.portImissed,
+      ierrors: fs.portIerrors,
+      rx_nombuf: fs.portNombuf,
+    };
+  }
+  if (feedError) summary.error = feedError;
+  return summary;
+}

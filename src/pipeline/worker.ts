@@ -1,0 +1,75 @@
+/**
+ * The pipeline Worker: the consumer loop runs here, never on the thread
+ * that serves HTTP. It polls the receive ring, runs the TickConsumer and
+ * idles by the chosen strategy; the main thread steers it through a small
+ * shared control block (no per-event postMessage).
+ *
+ * Protocol: main posts a `WorkerStart`; the worker answers `{type:"ready"}`,
+ * loops until the control word says drain (and the ring is drained) or
+ * abort, then posts a `WorkerDone` and closes.
+ * @module
+ */
+import { RingConsumer } from "../ring/ring.ts";
+import { TickConsumer } from "./consumer.ts";
+import { Idler } from "./idle.ts";
+import { C } from "./counters.ts";
+import { Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
+
+declare const self: Worker & { close(): void };
+
+function run(msg: WorkerStart): WorkerDone {
+  const ring = new RingConsumer(msg.ring);
+  const consumer = new TickConsumer({
+    maxSymbols: msg.maxSymbols,
+    counters: msg.counters,
+  });
+  const ctl = msg.control;
+  const idler = new Idler(msg.idle, {
+    spins: msg.spins,
+    sleepUs: msg.sleepUs,
+    word: ctl,
+    index: Ctl.wake,
+  });
+  const counters = msg.counters;
+  const onRecord = consumer.onRecord;
+  for (;;) {
+    const n = ring.poll(onRecord, 4096);
+    if (n > 0) {
+      idler.reset();
+      continue;
+    }
+    const cmd = Atomics.load(ctl, Ctl.command);
+    if (cmd === Ctl.abort) break;
+    if (cmd === Ctl.drain && ring.drained()) break;
+    idler.idle();
+    counters[C.naps] = idler.naps;
+  }
+  counters[C.naps] = idler.naps;
+  return {
+    type: "done",
+    gapEvents: consumer.gapEvents,
+    symbols: consumer.symbols.names,
+    tradesBySymbol: Array.from(
+      consumer.tradesBySymbol.subarray(0, consumer.symbols.size),
+    ),
+    labels: Array.from(consumer.labels),
+  };
+}
+
+self.onmessage = (e: MessageEvent<WorkerStart>) => {
+  if (e.data?.type !== "start") return;
+  self.postMessage({ type: "ready" });
+  let done: WorkerDone;
+  try {
+    done = run(e.data);
+  } catch (err) {
+    self.postMessage({
+      type: "error",
+      message: String((err as Error)?.stack ?? err),
+    });
+    self.close();
+    return;
+  }
+  self.postMessage(done);
+  self.close();
+};
