@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feed.h"
 
@@ -127,8 +128,19 @@ int tw_run_dpdk(tw_feed *f) {
   size_t loglen = 0;
   FILE *logf = open_memstream(&logbuf, &loglen);
   if (logf) rte_openlog_stream(logf);
+  /* EAL prints its usage text with printf; stdout carries tickwire's JSON
+   * summary, so point fd 1 at stderr while EAL parses its arguments (the
+   * starting thread is blocked in tw_feed_start meanwhile). */
+  fflush(stdout);
+  int saved_stdout = dup(1);
+  if (saved_stdout >= 0) dup2(2, 1);
   int rc = rte_eal_init(argc, argv);
   int err = rte_errno;
+  fflush(stdout);
+  if (saved_stdout >= 0) {
+    dup2(saved_stdout, 1);
+    close(saved_stdout);
+  }
   if (logf) fflush(logf);
   rte_openlog_stream(stderr);
   if (rc < 0) {

@@ -162,41 +162,66 @@ function oneOf<T extends string>(
   return v as T;
 }
 
+const OPTIONS = {
+  feed: { type: "string" },
+  listen: { type: "string" },
+  pcap: { type: "string" },
+  speed: { type: "string" },
+  eal: { type: "string" },
+  "udp-port": { type: "string" },
+  "exit-on-eof": { type: "boolean" },
+  "eof-idle": { type: "string" },
+  seed: { type: "string" },
+  symbols: { type: "string" },
+  rate: { type: "string" },
+  count: { type: "string" },
+  anomalies: { type: "string" },
+  idle: { type: "string" },
+  spins: { type: "string" },
+  "sleep-us": { type: "string" },
+  policy: { type: "string" },
+  "ring-size": { type: "string" },
+  "max-record": { type: "string" },
+  "max-symbols": { type: "string" },
+  duration: { type: "string" },
+  "status-interval": { type: "string" },
+  quiet: { type: "boolean" },
+  "no-http": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * Joins `--opt value` into `--opt=value` for options that take a value, so
+ * values that start with a dash (EAL arguments: `--eal "--no-huge ..."`)
+ * are taken as values; node:util parseArgs refuses them otherwise.
+ */
+export function joinOptionValues(argv: string[], valued: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith("--") && !a.includes("=") && valued.has(a.slice(2)) && i + 1 < argv.length) {
+      out.push(`${a}=${argv[++i]}`);
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** Names of the options that take a value. */
+export function valuedOptions(opts: Record<string, { type: string }>): Set<string> {
+  return new Set(Object.entries(opts).filter(([, d]) => d.type === "string").map(([k]) => k));
+}
+
+const VALUED = valuedOptions(OPTIONS);
+
 /** Parses and validates; throws UsageError. */
 export function parseRunArgs(argv: string[]): RunOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinOptionValues(argv, VALUED),
       strict: true,
       allowPositionals: false,
-      options: {
-        feed: { type: "string" },
-        listen: { type: "string" },
-        pcap: { type: "string" },
-        speed: { type: "string" },
-        eal: { type: "string" },
-        "udp-port": { type: "string" },
-        "exit-on-eof": { type: "boolean" },
-        "eof-idle": { type: "string" },
-        seed: { type: "string" },
-        symbols: { type: "string" },
-        rate: { type: "string" },
-        count: { type: "string" },
-        anomalies: { type: "string" },
-        idle: { type: "string" },
-        spins: { type: "string" },
-        "sleep-us": { type: "string" },
-        policy: { type: "string" },
-        "ring-size": { type: "string" },
-        "max-record": { type: "string" },
-        "max-symbols": { type: "string" },
-        duration: { type: "string" },
-        "status-interval": { type: "string" },
-        quiet: { type: "boolean" },
-        "no-http": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: OPTIONS,
     }));
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ""));

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { FrameReader, tickPrice } from "../wire/frame.ts";
+import { CHECKSUM_SEED, FrameReader, mixTick, tickPrice } from "../wire/frame.ts";
 import { SymbolTable } from "./symbols.ts";
 import { SeqResult, Sequencer } from "./sequencer.ts";
 import { C, createCounters } from "./counters.ts";
@@ -52,7 +52,7 @@ export class TickConsumer {
   /** Ticks carrying each ground-truth label (synthetic feeds). */
   readonly labels = new Float64Array(8);
   private readonly maxGapEvents: number;
-  private hash = 0x811c9dc5;
+  private hash = CHECKSUM_SEED;
 
   constructor(opts: ConsumerOptions = {}) {
     const cap = opts.maxSymbols ?? 4096;
@@ -106,9 +106,7 @@ export class TickConsumer {
       c[C.ticks]++;
       const price = tickPrice(t);
       const size = t.size();
-      hash = Math.imul(hash ^ t.priceLo(), 0x01000193);
-      hash = Math.imul(hash ^ size, 0x01000193);
-      hash = Math.imul(hash ^ t.tsNsec(), 0x01000193);
+      hash = mixTick(hash, t);
       const label = t.label();
       if (label !== 0) {
         c[C.labelled]++;

@@ -133,6 +133,20 @@ export class FrameReader {
   }
 }
 
+/** Starting value of the tick checksum. */
+export const CHECKSUM_SEED = 0x811c9dc5;
+
+/**
+ * Folds one tick into an order-sensitive 32-bit FNV-1a style checksum of
+ * its price (low word), size and nanoseconds. Used by the pipeline summary
+ * and by the tools, so a test can compare what was sent with what arrived.
+ */
+export function mixTick(h: number, t: Tick): number {
+  h = Math.imul(h ^ t.priceLo(), 0x01000193);
+  h = Math.imul(h ^ t.size(), 0x01000193);
+  return Math.imul(h ^ t.tsNsec(), 0x01000193);
+}
+
 /** Trade or bid price of a tick as an exact integer in price_exp units. */
 export function tickPrice(t: Tick): number {
   return t.priceHi() * TWO32 + t.priceLo();

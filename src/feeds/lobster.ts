@@ -1,0 +1,127 @@
+/**
+ * Reads LOBSTER message files (https://lobsterdata.com sample format, no
+ * header): time (seconds after midnight, New York local time, up to 9
+ * decimals), type, order id, size, price (dollars x 10,000), direction.
+ * Executions (types 4 visible and 5 hidden) become trades; other rows are
+ * skipped and counted. Times are kept exact to the nanosecond as UTC
+ * seconds + nanoseconds; the New York offset (EST/EDT) is taken for the
+ * given date from the time-zone database. File order is kept, including
+ * among rows that share a timestamp.
+ *
+ * @example
+ * ```ts
+ * import { parseLobsterLine, nyOffsetSeconds } from "./lobster.ts";
+ * const base = Date.UTC(2012, 5, 21) / 1000 - nyOffsetSeconds("2012-06-21");
+ * console.log(parseLobsterLine("34200.004241176,4,1,100,2238200,-1", base, "AMZN"));
+ * ```
+ * @module
+ */
+import type { TickInput } from "../wire/encode.ts";
+
+/** A LOBSTER row could not be read. */
+export class LobsterError extends Error {
+  override name = "LobsterError";
+}
+
+/**
+ * UTC offset of New York local time on `date` (YYYY-MM-DD), in seconds
+ * (e.g. -14400 in summer). Taken at local noon, inside every trading day.
+ */
+export function nyOffsetSeconds(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) throw new LobsterError(`date must be YYYY-MM-DD, got '${date}'`);
+  const noonUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], 16, 0, 0);
+  if (Number.isNaN(noonUtc) || new Date(noonUtc).getUTCDate() !== +m[3]) {
+    throw new LobsterError(`not a calendar date: '${date}'`);
+  }
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: "America/New_York",
+    timeZoneName: "longOffset",
+  }).formatToParts(new Date(noonUtc));
+  const tz = parts.find((p) => p.type === "timeZoneName")?.value ?? "";
+  const o = /^GMT([+-])(\d{2}):(\d{2})$/.exec(tz);
+  if (!o) throw new LobsterError(`cannot resolve the New York offset for ${date} (${tz})`);
+  return (o[1] === "-" ? -1 : 1) * (Number(o[2]) * 3600 + Number(o[3]) * 60);
+}
+
+/** Unix seconds of local midnight of `date` in New York. */
+export function nyMidnightUtc(date: string): number {
+  const [y, mo, d] = date.split("-").map(Number);
+  return Date.UTC(y, mo - 1, d) / 1000 - nyOffsetSeconds(date);
+}
+
+/**
+ * Parses one row. Returns a trade for types 4 and 5, null for other rows;
+ * throws LobsterError for a row that is not LOBSTER.
+ */
+export function parseLobsterLine(
+  line: string,
+  midnightUtc: number,
+  symbol: string,
+): TickInput | null {
+  const f = line.split(",");
+  if (f.length < 6) throw new LobsterError(`expected 6 fields, got ${f.length}`);
+  const type = Number(f[1]);
+  if (!Number.isInteger(type) || type < 1 || type > 7) {
+    throw new LobsterError(`bad event type '${f[1]}'`);
+  }
+  if (type !== 4 && type !== 5) return null;
+  const t = /^(\d+)(?:\.(\d{1,9}))?$/.exec(f[0].trim());
+  if (!t) throw new LobsterError(`bad time '${f[0]}'`);
+  const size = Number(f[3]), price = Number(f[4]), dir = Number(f[5]);
+  if (!Number.isInteger(size) || size <= 0) throw new LobsterError(`bad size '${f[3]}'`);
+  if (!Number.isInteger(price) || price <= 0) throw new LobsterError(`bad price '${f[4]}'`);
+  return {
+    sec: midnightUtc + Number(t[1]),
+    nsec: Number((t[2] ?? "").padEnd(9, "0")),
+    symbol,
+    kind: 1,
+    price,
+    size,
+    // direction is that of the resting order: a sell order (-1) executed
+    // means the buyer was the aggressor.
+    side: dir === -1 ? 1 : dir === 1 ? 2 : 0,
+    priceExp: -4,
+  };
+}
+
+/** Counts from reading a file. */
+export interface LobsterStats {
+  rows: number;
+  trades: number;
+  skipped: number;
+}
+
+/** Reads a whole LOBSTER message file into trades (in file order). */
+export async function readLobster(
+  path: string,
+  symbol: string,
+  date: string,
+): Promise<{ trades: TickInput[]; stats: LobsterStats }> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new LobsterError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const midnight = nyMidnightUtc(date);
+  const trades: TickInput[] = [];
+  const stats = { rows: 0, trades: 0, skipped: 0 };
+  let lineNo = 0;
+  for (const line of text.split("\n")) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    stats.rows++;
+    let t: TickInput | null;
+    try {
+      t = parseLobsterLine(line, midnight, symbol);
+    } catch (e) {
+      throw new LobsterError(`${path}:${lineNo}: ${(e as Error).message}`);
+    }
+    if (t) {
+      trades.push(t);
+      stats.trades++;
+    } else stats.skipped++;
+  }
+  return { trades, stats };
+}
