@@ -78,7 +78,7 @@ interface Sink {
   close(): Promise<void>;
 }
 
-async function udpSink(to: string): Promise<Sink> {
+function udpSink(to: string): Sink {
   const m = /^(.+):(\d+)$/.exec(to);
   if (!m || Number(m[2]) > 65535) throw new Usage(`--to: expected HOST:PORT, got '${to}'`);
   const hostname = m[1].replace(/^\[|\]$/g, "");
@@ -161,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     const batch = int("batch", v.batch, 1, source === "synth" ? 32 : 200);
     const port = int("udp-port", v["udp-port"], 1, 65535);
     const vlan = v.vlan === undefined ? undefined : int("vlan", v.vlan, 0, 4095);
-    sink = v.to !== undefined ? await udpSink(v.to) : await pcapSink(v["pcap-out"]!, port, vlan);
+    sink = v.to !== undefined ? udpSink(v.to) : await pcapSink(v["pcap-out"]!, port, vlan);
 
     const emit = async (bytes: Uint8Array, off: number, len: number) => {
       const n = reader.open(bytes, off, len);
