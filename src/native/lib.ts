@@ -58,19 +58,29 @@ export function openLibrary(path: string): NativeLib {
       `libtickwire not found at ${path}: ${HOW_TO_BUILD}`,
     );
   }
+  // Check the version through the one symbol every ABI has, so an old
+  // library gets "rebuild" rather than a missing-symbol error.
+  let v: number;
+  try {
+    const probe = Deno.dlopen(path, { tw_abi_version: SYMBOLS.tw_abi_version });
+    v = probe.symbols.tw_abi_version();
+    probe.close();
+  } catch (e) {
+    throw new NativeLibError(
+      `cannot load ${path} (${(e as Error).message}); rebuild it: ${HOW_TO_BUILD}`,
+    );
+  }
+  if (v !== ABI_VERSION) {
+    throw new NativeLibError(
+      `libtickwire at ${path} has ABI ${v}, this code needs ${ABI_VERSION}: ${HOW_TO_BUILD}`,
+    );
+  }
   let l: NativeLib;
   try {
     l = Deno.dlopen(path, SYMBOLS);
   } catch (e) {
     throw new NativeLibError(
       `cannot load ${path} (${(e as Error).message}); rebuild it: ${HOW_TO_BUILD}`,
-    );
-  }
-  const v = l.symbols.tw_abi_version();
-  if (v !== ABI_VERSION) {
-    l.close();
-    throw new NativeLibError(
-      `libtickwire at ${path} has ABI ${v}, this code needs ${ABI_VERSION}: ${HOW_TO_BUILD}`,
     );
   }
   return l;

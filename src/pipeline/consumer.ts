@@ -74,8 +74,8 @@ export class TickConsumer {
     }
     c[C.frames]++;
     if (n === 0) c[C.heartbeats]++;
-    const h = r.header;
-    const res = this.seq.onFrame(h.sessionLo(), h.sessionHi(), r.firstSeq(), n);
+
+    const res = this.seq.onFrame(r.header, n);
     if (res === SeqResult.gap) {
       c[C.gaps]++;
       c[C.missing] += this.seq.gapLast - this.seq.gapFirst + 1;

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import * as L from "../src/ring/layout.ts";
+import { createRing, RingConsumer, RingError, RingProducer } from "../src/ring/ring.ts";
+import { native } from "../src/native/lib.ts";
+import { STAT_COUNT } from "../src/native/feed.ts";
+
+// Keys of tw_layout() in ffi/include/ring_layout.h, in order.
+const KEYS: [string, number][] = [
+  ["MAGIC", L.MAGIC],
+  ["VERSION", L.VERSION],
+  ["OFF_CAPACITY", L.OFF_CAPACITY],
+  ["OFF_MAX_RECORD", L.OFF_MAX_RECORD],
+  ["OFF_WRITE", L.OFF_WRITE],
+  ["OFF_CLOSED", L.OFF_CLOSED],
+  ["OFF_DROPS", L.OFF_DROPS],
+  ["OFF_PUBLISHED", L.OFF_PUBLISHED],
+  ["OFF_READ", L.OFF_READ],
+  ["DATA_OFF", L.DATA_OFF],
+  ["REC_HDR", L.REC_HDR],
+  ["ALIGN", L.ALIGN],
+  ["MIN_CAPACITY", L.MIN_CAPACITY],
+  ["TICK_SIZE", L.TICK_SIZE],
+  ["FRAME_FIXED", L.FRAME_FIXED],
+  ["STAT_COUNT", STAT_COUNT],
+];
+
+Deno.test("C and TypeScript agree on every ring layout number", () => {
+  const lib = native().symbols;
+  for (const [i, [name, ts]] of KEYS.entries()) {
+    assert.equal(Number(lib.tw_layout(i)), ts, `layout key ${name}`);
+  }
+  assert.equal(Number(lib.tw_layout(KEYS.length)), -1, "unknown key answers -1");
+});
+
+Deno.test("producer and consumer indices sit on separate cache lines, 128 bytes apart", () => {
+  assert.ok(L.OFF_READ - L.OFF_WRITE >= 128);
+  assert.ok(L.DATA_OFF - L.OFF_READ >= 128);
+  assert.ok(L.OFF_WRITE >= 128);
+});
+
+Deno.test("a ring made in TypeScript passes the C validator", () => {
+  const lib = native().symbols;
+  for (const cap of [4096, 1 << 16, 1 << 22]) {
+    const sab = createRing(cap, cap / 4);
+    assert.equal(lib.tw_ring_check(new Uint8Array(sab), BigInt(sab.byteLength)), 0);
+  }
+});
+
+Deno.test("bad construction is a clear error on both sides", () => {
+  assert.throws(
+    () => createRing(5000, 100),
+    (e) => e instanceof RingError && /power of two/.test(e.message),
+  );
+  assert.throws(
+    () => createRing(2048, 100),
+    (e) => e instanceof RingError && /power of two from 4096/.test(e.message),
+  );
+  assert.throws(
+    () => createRing(4096, 2000),
+    (e) => e instanceof RingError && /max record/.test(e.message),
+  );
+  assert.throws(() => new RingConsumer(new SharedArrayBuffer(100)), RingError);
+  const lib = native().symbols;
+  const good = createRing(4096, 1024);
+  // too small a buffer for the declared capacity
+  assert.equal(lib.tw_ring_check(new Uint8Array(good), BigInt(good.byteLength - 1)), -22);
+  // corrupt magic
+  const bad = createRing(4096, 1024);
+  new Uint32Array(bad)[0] = 0;
+  assert.equal(lib.tw_ring_check(new Uint8Array(bad), BigInt(bad.byteLength)), -22);
+  // capacity not a power of two
+  const odd = createRing(8192, 1024);
+  new Uint32Array(odd)[L.OFF_CAPACITY / 4] = 6000;
+  assert.equal(lib.tw_ring_check(new Uint8Array(odd), BigInt(odd.byteLength)), -22);
+  // max record larger than a quarter of the ring
+  const big = createRing(4096, 1024);
+  new Uint32Array(big)[L.OFF_MAX_RECORD / 4] = 2048;
+  assert.equal(lib.tw_ring_check(new Uint8Array(big), BigInt(big.byteLength)), -34);
+  // record too large for the ring
+  const p = new RingProducer(createRing(4096, 1024));
+  assert.throws(() => p.reserve(1025), RangeError);
+  assert.throws(() => p.reserve(0), RangeError);
+});
