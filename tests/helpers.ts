@@ -24,9 +24,8 @@ export async function deno(
   args: string[],
   opts: { timeoutMs?: number } = {},
 ): Promise<Run> {
-  const flags = script.includes("tools/feed.ts") ? ["--unstable-net"] : [];
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...flags, `${ROOT}${script}`, ...args],
+    args: ["run", "-A", `${ROOT}${script}`, ...args],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -83,4 +82,69 @@ export async function sh(cmd: string, args: string[]): Promise<string> {
     );
   }
   return dec.decode(out.stdout);
+}
+
+/** A tickwire process running in the background. */
+export interface Background {
+  child: Deno.ChildProcess;
+  /** Resolves when the feed is running (its stderr says so). */
+  ready: Promise<void>;
+  /** Sends SIGINT and collects the output. */
+  stop(): Promise<Run>;
+  /** Collects the output once it exits by itself. */
+  wait(): Promise<Run>;
+}
+
+/** Starts `deno run src/main.ts ARGS` (optionally wrapped, e.g. ip netns exec). */
+export function startTickwire(args: string[], wrap: string[] = []): Background {
+  const argv = [...wrap, Deno.execPath(), "run", "-A", `${ROOT}src/main.ts`, ...args];
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  })
+    .spawn();
+  let stderr = "";
+  const { promise: ready, resolve: onReady, reject: onFail } = Promise.withResolvers<void>();
+  ready.catch(() => {}); // reported through `ready` to whoever awaits it
+  const errDone = (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      stderr += dec.decode(chunk, { stream: true });
+      if (/feed running/.test(stderr)) onReady();
+    }
+    onFail(new Error(`tickwire ended before its feed ran:\n${stderr}`));
+  })();
+  const outDone = (async () => {
+    let s = "";
+    const dec = new TextDecoder();
+    for await (const chunk of child.stdout) s += dec.decode(chunk, { stream: true });
+    return s;
+  })();
+  const wait = async (): Promise<Run> => {
+    const st = await child.status;
+    const stdout = await outDone;
+    await errDone;
+    return { code: st.code, stdout, stderr };
+  };
+  return {
+    child,
+    ready,
+    wait,
+    async stop() {
+      try {
+        child.kill("SIGINT");
+      } catch { /* already gone */ }
+      return await wait();
+    },
+  };
+}
+
+/** A free UDP port on 127.0.0.1. */
+export function freeUdpPort(): number {
+  const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (s.addr as Deno.NetAddr).port;
+  s.close();
+  return port;
 }

@@ -39,6 +39,8 @@ export interface RunOptions {
   rate: number;
   count: number;
   anomalies: number;
+  /** Event-time start, ns since the epoch as [seconds, nanoseconds]; undefined = now. */
+  start?: [number, number];
   idle: IdleKind;
   spins: number;
   sleepUs: number;
@@ -84,6 +86,9 @@ Synthetic feed:
   --count N            stop after N ticks (0 = endless)
   --anomalies P        probability per tick of an injected, labelled
                        anomaly (0 = none, e.g. 0.0001)
+  --start TIME         event time of the first tick, ISO-8601 UTC (default:
+                       now); the same --seed, --start and --rate give the
+                       same ticks
 
 Ring and threads:
   --idle KIND          idle strategy of the feed thread and the consumer:
@@ -176,6 +181,7 @@ const OPTIONS = {
   rate: { type: "string" },
   count: { type: "string" },
   anomalies: { type: "string" },
+  start: { type: "string" },
   idle: { type: "string" },
   spins: { type: "string" },
   "sleep-us": { type: "string" },
@@ -212,6 +218,19 @@ export function valuedOptions(opts: Record<string, { type: string }>): Set<strin
 }
 
 const VALUED = valuedOptions(OPTIONS);
+
+/** Parses --start (ISO-8601 UTC with up to 9 fractional digits, or "now"). */
+export function parseStart(v: string | undefined): [number, number] | undefined {
+  if (v === undefined || v === "now") return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(v);
+  const ms = m ? Date.parse(`${m[1]}Z`) : NaN;
+  if (!m || Number.isNaN(ms) || ms < 0) {
+    throw new UsageError(
+      `--start: expected an ISO-8601 UTC time like 2026-01-02T14:30:00Z, got '${v}'`,
+    );
+  }
+  return [ms / 1000, Number((m[2] ?? "").padEnd(9, "0"))];
+}
 
 /** Parses and validates; throws UsageError. */
 export function parseRunArgs(argv: string[]): RunOptions {
@@ -280,6 +299,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     rate: num("rate", s("rate"), 100_000, 0, 1e9),
     count: num("count", s("count"), 0, 0, Number.MAX_SAFE_INTEGER),
     anomalies: num("anomalies", s("anomalies"), 0, 0, 0.5, false),
+    start: parseStart(s("start")),
     idle: oneOf("idle", s("idle"), IDLE_KINDS, "sleep"),
     spins: num("spins", s("spins"), 200, 0, 1e9),
     sleepUs: num("sleep-us", s("sleep-us"), 50, 1, 1e6),

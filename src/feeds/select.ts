@@ -42,6 +42,8 @@ export function feedConfig(o: RunOptions): FeedConfig {
           rate: o.rate,
           count: o.count,
           anomalies: o.anomalies,
+          // ns since the epoch, as a decimal string (exceeds 2^53)
+          start_ns: o.start ? `${o.start[0]}${String(o.start[1]).padStart(9, "0")}` : undefined,
         },
       };
     case "udp":

@@ -144,6 +144,9 @@ export async function runPipeline(
     throw e;
   }
 
+  if (!o.quiet) {
+    console.error(`tickwire: ${cfg.kind} feed running; Ctrl-C stops and prints the summary`);
+  }
   const t0 = performance.now();
   let stoppedBy: Summary["stopped_by"] = "signal";
   let lastTicks = 0, lastT = t0, lastStatus = t0;

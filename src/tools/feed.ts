@@ -35,6 +35,8 @@ Publishes tickwire frames over UDP, or writes them to a pcap capture.
   --drop-frame N    leave frame N (1-based) out, making a sequence gap
                     (repeatable)
   --udp-port N      pcap-out: UDP destination port (5555)
+                    (with --to, three end-of-session frames follow the
+                    data, so receivers can detect a loss at the very end)
   --vlan ID         pcap-out: add an 802.1Q tag
   --duration S      stop after S seconds
   --quiet           no progress lines
@@ -146,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", stop);
   const t0 = performance.now();
   let lastProgress = t0;
+  let lastSession: number | undefined, nextSeq = 1;
   try {
     if ((v.to === undefined) === (v["pcap-out"] === undefined)) {
       throw new Usage("give exactly one of --to HOST:PORT or --pcap-out FILE");
@@ -166,6 +169,8 @@ async function main(argv: string[]): Promise<number> {
     const emit = async (bytes: Uint8Array, off: number, len: number) => {
       const n = reader.open(bytes, off, len);
       if (n < 0) throw new Error("internal: produced a malformed frame");
+      lastSession = reader.session();
+      nextSeq = reader.firstSeq() + n;
       const idx = stats.frames + stats.dropped_frames + 1;
       if (drops.has(idx)) {
         stats.dropped_frames++;
@@ -247,6 +252,15 @@ async function main(argv: string[]): Promise<number> {
         const b = encodeFrame(f);
         await emit(b, 0, b.length);
         sent += f.ticks.length;
+      }
+    }
+    // MoldUDP64-style end of session: a frame with no ticks that names the
+    // next sequence number, so a receiver can see a gap at the very end.
+    if (v.to !== undefined && lastSession !== undefined) {
+      const eos = encodeFrame({ session: lastSession, firstSeq: nextSeq, ticks: [], flags: 1 });
+      for (let i = 0; i < 3; i++) {
+        await sink.send(eos, 0, 0);
+        await new Promise((r) => setTimeout(r, 20));
       }
     }
     await sink.close();

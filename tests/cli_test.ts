@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { lastJson, ROOT, tickwire } from "./helpers.ts";
+import { HELP } from "../src/cli/args.ts";
+
+const REQUIRED = [
+  "frames",
+  "ticks",
+  "trades",
+  "quotes",
+  "malformed",
+  "gaps",
+  "ring_drops",
+  "late",
+  "bars",
+];
+
+Deno.test("--help documents every flag and exits 0", async () => {
+  const r = await tickwire(["--help"]);
+  assert.equal(r.code, 0);
+  const src = await Deno.readTextFile(`${ROOT}src/cli/args.ts`);
+  const block = src.slice(
+    src.indexOf("const OPTIONS = {"),
+    src.indexOf("} as const;", src.indexOf("const OPTIONS")),
+  );
+  const flags = [...block.matchAll(/^\s+"?([a-z-]+)"?: \{ type/gm)].map((m) => m[1]);
+  assert.ok(flags.length > 20);
+  for (const f of flags) assert.ok(r.stdout.includes(`--${f}`), `--help mentions --${f}`);
+  assert.equal(r.stdout.trim(), HELP.trim());
+});
+
+Deno.test("unknown flags and bad values are clear errors with exit code 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--bogus"], /Unknown option '--bogus'/],
+    [["--feed", "carrier-pigeon"], /--feed: expected one of synth, udp, pcap, dpdk/],
+    [["--rate", "fast"], /--rate: expected a whole number/],
+    [["--idle", "nap"], /--idle: expected one of spin, yield, sleep/],
+    [["--ring-size", "5000"], /--ring-size: must be a power of two/],
+    [["--pcap", "x.pcap"], /--pcap applies to --feed pcap/],
+    [["--feed", "pcap"], /--feed pcap needs --pcap FILE/],
+    [["--feed", "pcap", "--pcap", "/nonexistent.pcap"], /capture file not found/],
+    [["--feed", "dpdk"], /--feed dpdk needs --eal/],
+    [["--feed", "udp", "--listen", "nowhere"], /--listen: expected HOST:PORT/],
+    [["--anomalies", "2"], /--anomalies: expected a number from 0 to 0.5/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await tickwire(args);
+    assert.equal(r.code, 2, `exit code for ${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stdout, "", "nothing on stdout");
+  }
+});
+
+Deno.test("a finite synthetic feed ends by itself with the JSON summary", async () => {
+  const start = ["--start", "2026-01-02T14:30:00.000000001Z"];
+  const r = await tickwire([
+    "--count",
+    "50000",
+    "--rate",
+    "0",
+    "--no-http",
+    "--seed",
+    "9",
+    ...start,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = lastJson<Record<string, number>>(r);
+  for (const k of REQUIRED) assert.equal(typeof s[k], "number", `summary has ${k}`);
+  assert.equal(s.ticks, 50000);
+  assert.equal(s.trades + s.quotes, 50000);
+  assert.equal(s.malformed, 0);
+  assert.equal(s.gaps, 0);
+  assert.equal(s.ring_drops, 0);
+  assert.equal(s.stopped_by as unknown, "eof");
+  // deterministic for a given seed, start and rate, whatever the threads do
+  const again = lastJson<Record<string, number>>(
+    await tickwire(["--count", "50000", "--rate", "0", "--seed", "9", "--idle", "spin", ...start]),
+  );
+  assert.equal(again.checksum, s.checksum);
+  assert.equal(again.volume, s.volume);
+  const other = lastJson<Record<string, number>>(
+    await tickwire(["--count", "50000", "--rate", "0", "--seed", "10", ...start]),
+  );
+  assert.notEqual(other.checksum, s.checksum);
+});
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`the default run prints a live status and, on ${sig}, the summary`, async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}src/main.ts`, "--status-interval", "0.3"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await new Promise((r) => setTimeout(r, 2000));
+    child.kill(sig);
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout),
+      stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.match(
+      stderr,
+      /tickwire synth \| [\d.]+k? ticks\/s \| ticks [\d.]+[kM]? \| ring [\d.]+% \| drops 0/,
+    );
+    const s = JSON.parse(stdout.trim());
+    for (const k of REQUIRED) assert.equal(typeof s[k], "number");
+    assert.ok(s.ticks > 10000, `paced default feed delivered ${s.ticks}`);
+    assert.equal(s.stopped_by, "signal");
+    assert.equal(s.ring_drops, 0);
+    assert.equal(s.gaps, 0);
+  });
+}
+
+Deno.test("--duration stops the run; every idle strategy delivers everything", async () => {
+  for (const idle of ["sleep", "yield", "spin"]) {
+    const r = await tickwire(["--duration", "1", "--rate", "50000", "--idle", idle, "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = lastJson<Record<string, number>>(r);
+    assert.equal(s.stopped_by as unknown, "duration");
+    assert.ok(s.ticks > 20000, `${idle}: ${s.ticks} ticks`);
+    assert.equal(s.ring_drops, 0);
+    assert.equal(s.gaps, 0);
+  }
+});
