@@ -68,5 +68,6 @@ Deno.test("the library exports only its public API", async () => {
     "tw_layout",
     "tw_now_ns",
     "tw_ring_check",
+    "tw_thread_timer_slack",
   ]);
 });

@@ -105,6 +105,13 @@ TW_API int32_t tw_last_error(char *buf, int32_t len);
  */
 TW_API void tw_idle(uint32_t ns);
 
+/*
+ * Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK) so short
+ * sleeps last about as long as asked: Linux rounds them up by 50 us by
+ * default. Returns TW_OK or a negative errno. Calling thread only.
+ */
+TW_API int32_t tw_thread_timer_slack(uint32_t ns);
+
 /* CLOCK_MONOTONIC in nanoseconds, the clock of rx stamps. Any thread. */
 TW_API double tw_now_ns(void);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,12 @@ TW_API void tw_idle(uint32_t ns) {
     sched_yield();
   else
     tw_sleep_ns(ns);
+}
+
+TW_API int32_t tw_thread_timer_slack(uint32_t ns) {
+  if (prctl(PR_SET_TIMERSLACK, (unsigned long)(ns ? ns : 1), 0, 0, 0) != 0)
+    return -errno;
+  return TW_OK;
 }
 
 TW_API double tw_now_ns(void) { return (double)tw_mono_ns(); }
@@ -173,6 +180,8 @@ int tw_feed_fail(tw_feed *f, const char *fmt, ...) {
 
 static void *feed_main(void *arg) {
   tw_feed *f = (tw_feed *)arg;
+  /* Naps of a few microseconds should not become 50 us (Linux default). */
+  tw_thread_timer_slack(1000);
   int rc = f->run(f);
   tw_producer_close(&f->prod);
   uint64_t st = atomic_load_explicit(&f->stats[TW_STAT_STATE],
@@ -209,7 +218,7 @@ static int parse_common(tw_feed *f) {
     return tw_feed_fail(f, "idle must be spin, yield or sleep, not '%s'",
                         idle);
   if (tw_arg_u64(f, "spins", 200, &spins) ||
-      tw_arg_u64(f, "sleep_ns", 50000, &sleep_ns))
+      tw_arg_u64(f, "sleep_ns", 100000, &sleep_ns))
     return TW_EINVAL;
   f->idle.spins = (uint32_t)spins;
   f->idle.sleep_ns = (uint32_t)(sleep_ns ? sleep_ns : 1);
@@ -337,10 +346,17 @@ void tw_idle_step(tw_feed *f) {
     return;
   }
   tw_stat_add(f, TW_STAT_NAPS, 1);
-  if (d->kind == TW_IDLE_YIELD)
+  if (d->kind == TW_IDLE_YIELD) {
     sched_yield();
-  else
-    tw_sleep_ns(d->sleep_ns);
+    return;
+  }
+  /* Sleep with exponential backoff: 1 us, 2 us, 4 us ... up to sleep_ns,
+   * so a short lull costs little latency and a long one little CPU. */
+  uint32_t k = d->count - d->spins;
+  uint64_t nap = k >= 20 ? d->sleep_ns : (uint64_t)1000u << k;
+  if (nap > d->sleep_ns) nap = d->sleep_ns;
+  d->count++;
+  tw_sleep_ns(nap);
 }
 
 uint8_t *tw_feed_reserve(tw_feed *f, uint32_t len) {

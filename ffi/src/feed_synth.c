@@ -23,7 +23,9 @@
  * (leave a sequence gap, for tests).
  * Same seed and start_ns => same ticks, whatever the pacing.
  */
+#define _GNU_SOURCE
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -163,15 +165,26 @@ int tw_run_synth(tw_feed *f) {
   tw_tick tk;
 
   while (!tw_stopping(f) && (count == 0 || emitted < count)) {
-    /* Pace against the wall clock: nap while ahead of schedule. */
+    /* Pace against the wall clock. While ahead of schedule the thread
+     * follows its idle strategy: spin (busy-wait), yield, or sleep (nap
+     * until due, at most 1 ms at a time). */
     if (rate > 0) {
       uint64_t due = t0_wall + (uint64_t)((double)emitted * 1e9 / rate);
       uint64_t now = tw_mono_ns();
-      if (due > now + 20000) {
+      if (due > now) {
         if (nin) nin = flush_frame(f, frame, nin);
-        uint64_t nap = due - now;
-        tw_stat_add(f, TW_STAT_NAPS, 1);
-        tw_sleep_ns(nap > 1000000 ? 1000000 : nap);
+        if (f->idle.kind == TW_IDLE_SPIN) {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+        } else if (f->idle.kind == TW_IDLE_YIELD) {
+          tw_stat_add(f, TW_STAT_NAPS, 1);
+          sched_yield();
+        } else if (due > now + 20000) {
+          uint64_t nap = due - now - 10000;
+          tw_stat_add(f, TW_STAT_NAPS, 1);
+          tw_sleep_ns(nap > 1000000 ? 1000000 : nap);
+        }
         continue;
       }
     }

@@ -94,7 +94,8 @@ Ring and threads:
   --idle KIND          idle strategy of the feed thread and the consumer:
                        sleep (default) | yield | spin (spin needs spare cores)
   --spins N            empty polls before yielding/sleeping (200)
-  --sleep-us N         nap length for sleep, microseconds (50)
+  --sleep-us N         longest nap for sleep, microseconds (100); naps back
+                       off from 1 us up to it
   --policy P           full ring: drop (default; counted) | block (backoff)
   --ring-size BYTES    ring data bytes, power of two, K/M suffix (8M)
   --max-record BYTES   largest datagram accepted (9216)
@@ -302,7 +303,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     start: parseStart(s("start")),
     idle: oneOf("idle", s("idle"), IDLE_KINDS, "sleep"),
     spins: num("spins", s("spins"), 200, 0, 1e9),
-    sleepUs: num("sleep-us", s("sleep-us"), 50, 1, 1e6),
+    sleepUs: num("sleep-us", s("sleep-us"), 100, 1, 1e6),
     policy: oneOf("policy", s("policy"), ["drop", "block"] as const, "drop"),
     ringSize,
     maxRecord,

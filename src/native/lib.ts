@@ -28,6 +28,7 @@ const SYMBOLS = {
   tw_last_error: { parameters: ["buffer", "i32"], result: "i32" },
   tw_idle: { parameters: ["u32"], result: "void" },
   tw_now_ns: { parameters: [], result: "f64" },
+  tw_thread_timer_slack: { parameters: ["u32"], result: "i32" },
 } as const;
 
 /** The loaded library. */

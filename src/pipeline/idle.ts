@@ -25,7 +25,7 @@ export type IdleKind = typeof IDLE_KINDS[number];
 export interface IdleOptions {
   /** Empty polls before yielding or sleeping (default 200). */
   spins?: number;
-  /** Nap length for `sleep`, microseconds (default 50). */
+  /** Longest nap for `sleep`, microseconds (default 100). */
   sleepUs?: number;
   /** Int32Array word to wait on (shared with whoever calls wake). */
   word?: Int32Array;
@@ -45,10 +45,13 @@ export class Idler {
 
   constructor(readonly kind: IdleKind, opts: IdleOptions = {}) {
     this.spins = opts.spins ?? 200;
-    this.sleepMs = (opts.sleepUs ?? 50) / 1000;
+    this.sleepMs = (opts.sleepUs ?? 100) / 1000;
     this.word = opts.word ?? new Int32Array(new SharedArrayBuffer(4));
     this.index = opts.index ?? 0;
     if (kind === "yield") native(); // load the library up front
+    // Linux stretches short sleeps by the thread's timer slack (50 us by
+    // default); ask for 1 us so a 50 us nap is a 50 us nap.
+    if (kind === "sleep") native().symbols.tw_thread_timer_slack(1000);
   }
 
   /** Called after an empty poll. */
@@ -60,14 +63,12 @@ export class Idler {
     this.naps++;
     if (this.kind === "yield") {
       native().symbols.tw_idle(0);
-    } else {
-      Atomics.wait(
-        this.word,
-        this.index,
-        Atomics.load(this.word, this.index),
-        this.sleepMs,
-      );
+      return;
     }
+    // back off: 1 us, 2 us, 4 us ... up to sleepMs
+    const k = this.count++ - this.spins;
+    const ms = k >= 20 ? this.sleepMs : Math.min(this.sleepMs, 0.001 * 2 ** k);
+    Atomics.wait(this.word, this.index, Atomics.load(this.word, this.index), ms);
   }
 
   /** Called when work arrived. */
