@@ -150,7 +150,16 @@ Deno.test("symbols pack into 8 bytes and back", () => {
   assert.throws(() => packSymbol(""), RangeError);
 });
 
-async function gcEventsDuringDecode(mode: string): Promise<{ gcs: number; ticks: number }> {
+interface Probe {
+  /** garbage collections between the markers */
+  gcs: number;
+  /** young-generation bytes freed by them, per tick */
+  bytesPerTick: number;
+  ticks: number;
+  bars: number;
+}
+
+async function probe(mode: string): Promise<Probe> {
   // stdbuf: V8 prints GC traces through C stdio; line buffering keeps them
   // in order with the BEGIN/END markers.
   const out = await new Deno.Command("stdbuf", {
@@ -171,16 +180,40 @@ async function gcEventsDuringDecode(mode: string): Promise<{ gcs: number; ticks:
   const lines = text.split("\n");
   const b = lines.indexOf("BEGIN"), e = lines.indexOf("END");
   assert.ok(b >= 0 && e > b, text.slice(0, 2000));
-  const gcs = lines.slice(b + 1, e).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l)).length;
+  const gcLines = lines.slice(b + 1, e).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l));
+  let freedMb = 0;
+  for (const l of gcLines) {
+    const m = /(?:Scavenge|Minor[\w-]*|Mark-Compact) ([\d.]+) \([\d.]+\) -> ([\d.]+)/.exec(l);
+    if (m) freedMb += Math.max(0, Number(m[1]) - Number(m[2]));
+  }
   const summary = JSON.parse(lines.slice(e + 1).find((l) => l.startsWith("{"))!);
-  return { gcs, ticks: summary.ticks };
+  return {
+    gcs: gcLines.length,
+    bytesPerTick: (freedMb * 1024 * 1024) / summary.ticks,
+    ticks: summary.ticks,
+    bars: summary.bars,
+  };
 }
 
 Deno.test("decoding 10 million ticks from the ring allocates nothing (no GC at all)", async () => {
-  const reader = await gcEventsDuringDecode("reader");
-  assert.ok(reader.ticks >= 10_000_000, `decoded ${reader.ticks}`);
-  assert.equal(reader.gcs, 0, "the per-tick path triggered garbage collections");
-  // Control: reading prices as BigInt (what int64 fields would do) allocates.
-  const control = await gcEventsDuringDecode("bigint");
-  assert.ok(control.gcs > 0, "the probe must see allocations when they happen");
+  const p = await probe("decode");
+  assert.ok(p.ticks >= 10_000_000, `decoded ${p.ticks}`);
+  assert.equal(p.gcs, 0, "the per-tick decode path triggered garbage collections");
+});
+
+Deno.test("decode + bars in four windows: under one byte allocated per tick", async () => {
+  // Bar closes (a few hundred per round, not per tick) may allocate a
+  // little while those cold functions run unoptimised; a per-tick
+  // allocation would be at least 8-16 bytes per tick.
+  const p = await probe("pipeline");
+  assert.ok(p.ticks >= 10_000_000);
+  assert.ok(p.bars > 1000, `bars made: ${p.bars}`);
+  assert.ok(p.bytesPerTick < 1, `${p.bytesPerTick.toFixed(3)} bytes per tick`);
+  assert.ok(p.gcs <= 3, `${p.gcs} GCs`);
+});
+
+Deno.test("control: reading int64 prices as BigInt does allocate, and the probe sees it", async () => {
+  const p = await probe("bigint");
+  assert.ok(p.gcs > 0);
+  assert.ok(p.bytesPerTick > 8, `${p.bytesPerTick.toFixed(1)} bytes per tick`);
 });

@@ -13,6 +13,8 @@
  */
 import { parseArgs } from "node:util";
 import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
+import { parseDuration } from "../bars/duration.ts";
+import { MAX_DEPTH } from "../bars/aggregator.ts";
 
 /** Bad command line; exit code 2. */
 export class UsageError extends Error {
@@ -50,6 +52,12 @@ export interface RunOptions {
   maxSymbols: number;
   duration: number;
   statusInterval: number;
+  windows: string[];
+  windowsMs: number[];
+  latenessMs: number;
+  alignOffsetMs: number;
+  fill: "none" | "prev";
+  barsOut?: string;
   quiet: boolean;
   http: boolean;
   help: boolean;
@@ -89,6 +97,19 @@ Synthetic feed:
   --start TIME         event time of the first tick, ISO-8601 UTC (default:
                        now); the same --seed, --start and --rate give the
                        same ticks
+
+Bars:
+  --windows LIST       tumbling windows per symbol, comma separated, each
+                       1ms .. 1d in ms/s/m/h/d (default 1s,1m)
+  --lateness DUR       allowed lateness in event time (0): a bar is final
+                       when the watermark passes its end plus this; late
+                       ticks within it revise the bar (revision number);
+                       later ones are counted and reported as late events
+  --align-offset DUR   shift window alignment from the UTC epoch (0), e.g.
+                       13h30m so 1d bars start at a 9:30 EDT open
+  --fill MODE          empty windows: none (default) | prev (flat bars at
+                       the previous close, volume 0, flagged filled)
+  --bars-out FILE      write every final bar (and later revision) as NDJSON
 
 Ring and threads:
   --idle KIND          idle strategy of the feed thread and the consumer:
@@ -192,6 +213,11 @@ const OPTIONS = {
   "max-symbols": { type: "string" },
   duration: { type: "string" },
   "status-interval": { type: "string" },
+  windows: { type: "string" },
+  lateness: { type: "string" },
+  "align-offset": { type: "string" },
+  fill: { type: "string" },
+  "bars-out": { type: "string" },
   quiet: { type: "boolean" },
   "no-http": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -231,6 +257,44 @@ export function parseStart(v: string | undefined): [number, number] | undefined 
     );
   }
   return [ms / 1000, Number((m[2] ?? "").padEnd(9, "0"))];
+}
+
+function duration(name: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message}`);
+  }
+}
+
+function parseBars(v: Record<string, string | undefined>) {
+  const windows = (v.windows ?? "1s,1m").split(",").map((w) => w.trim());
+  const windowsMs = windows.map((w) => duration("windows", w, 0));
+  for (const [i, ms] of windowsMs.entries()) {
+    if (ms < 1 || ms > 86_400_000) {
+      throw new UsageError(`--windows: '${windows[i]}' must be from 1ms to 1d`);
+    }
+  }
+  if (new Set(windowsMs).size !== windowsMs.length) {
+    throw new UsageError("--windows: a window is given twice");
+  }
+  if (windows.length > 16) throw new UsageError("--windows: at most 16 windows");
+  const latenessMs = duration("lateness", v.lateness, 0);
+  const maxLate = (MAX_DEPTH - 1) * Math.min(...windowsMs);
+  if (latenessMs > maxLate) {
+    throw new UsageError(
+      `--lateness: at most ${MAX_DEPTH - 1} times the smallest window (${maxLate} ms)`,
+    );
+  }
+  return {
+    windows,
+    windowsMs,
+    latenessMs,
+    alignOffsetMs: duration("align-offset", v["align-offset"], 0),
+    fill: oneOf("fill", v.fill, ["none", "prev"] as const, "none"),
+    barsOut: v["bars-out"],
+  };
 }
 
 /** Parses and validates; throws UsageError. */
@@ -317,6 +381,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       3600,
       false,
     ),
+    ...parseBars(values as Record<string, string | undefined>),
     quiet: values.quiet === true,
     http: values["no-http"] !== true,
     help: values.help === true,

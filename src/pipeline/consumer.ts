@@ -19,6 +19,8 @@ import { SymbolTable } from "./symbols.ts";
 import { SeqResult, Sequencer } from "./sequencer.ts";
 import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
+import type { BarAggregator } from "../bars/aggregator.ts";
+import type { EventWriter } from "../bars/events.ts";
 
 /** A sequence gap, reported to the summary and (later) subscribers. */
 export interface GapEvent {
@@ -35,7 +37,13 @@ export interface ConsumerOptions {
   counters?: Float64Array;
   /** Gap events kept for the summary (default 1000). */
   maxGapEvents?: number;
+  /** The bar stage (optional). */
+  bars?: BarAggregator;
+  /** Where symbol and gap events go (optional). */
+  events?: EventWriter;
 }
+
+const TWO32 = 4294967296;
 
 /** Decodes frames from ring records and keeps per-symbol state. */
 export class TickConsumer {
@@ -51,7 +59,13 @@ export class TickConsumer {
   readonly tradesBySymbol: Float64Array;
   /** Ticks carrying each ground-truth label (synthetic feeds). */
   readonly labels = new Float64Array(8);
+  /** Best bid and ask per symbol (price_exp units), from quotes. */
+  readonly bid: Float64Array;
+  readonly ask: Float64Array;
+  readonly bars?: BarAggregator;
+  readonly events?: EventWriter;
   private readonly maxGapEvents: number;
+  private announced = 0;
   private hash = CHECKSUM_SEED;
 
   constructor(opts: ConsumerOptions = {}) {
@@ -61,6 +75,10 @@ export class TickConsumer {
     this.tradesBySymbol = new Float64Array(cap);
     this.counters = opts.counters ?? createCounters();
     this.maxGapEvents = opts.maxGapEvents ?? 1000;
+    this.bid = new Float64Array(cap);
+    this.ask = new Float64Array(cap);
+    this.bars = opts.bars;
+    this.events = opts.events;
   }
 
   /** Ring record handler (a stable function: pass it to RingConsumer.poll). */
@@ -95,14 +113,18 @@ export class TickConsumer {
       c[C.sessionOverflow]++;
     }
     let hash = this.hash;
+    const h = r.header, bars = this.bars;
+    const first = h.firstSeqHi() * TWO32 + h.firstSeqLo();
     for (let i = this.seq.skip; i < n; i++) {
       const t = r.tick(i);
       const kind = t.kind();
+      if (bars !== undefined) bars.onTime(t); // the watermark is per feed
       const sym = this.symbols.intern(t.symbolLo(), t.symbolHi());
       if (sym < 0) {
         c[C.symbolOverflow]++;
         continue;
       }
+      if (sym === this.announced) this.announce(sym);
       c[C.ticks]++;
       const price = tickPrice(t);
       const size = t.size();
@@ -117,8 +139,14 @@ export class TickConsumer {
         c[C.volume] += size;
         this.lastPrice[sym] = price;
         this.tradesBySymbol[sym]++;
+        if (bars !== undefined) {
+          bars.scratch[0] = first + i;
+          bars.onTrade(sym, t);
+        }
       } else if (kind === 2) {
         c[C.quotes]++;
+        this.bid[sym] = price;
+        this.ask[sym] = t.price2Hi() * TWO32 + t.price2Lo();
       } else {
         c[C.unknownKind]++;
       }
@@ -126,5 +154,15 @@ export class TickConsumer {
     this.hash = hash;
     c[C.checksum] = hash >>> 0;
     c[C.symbols] = this.symbols.size;
+    if (bars !== undefined) {
+      c[C.bars] = bars.finalBars;
+      c[C.late] = bars.late;
+    }
   };
+
+  /** Tells downstream the name of a newly seen symbol (once per symbol). */
+  private announce(sym: number): void {
+    this.announced = sym + 1;
+    this.events?.symbol(sym, this.symbols.names[sym]);
+  }
 }

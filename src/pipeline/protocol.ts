@@ -12,6 +12,7 @@
  */
 import type { IdleKind } from "./idle.ts";
 import type { GapEvent } from "./consumer.ts";
+import type { BarOptions } from "../bars/aggregator.ts";
 
 /** Control block slots and commands. */
 export const Ctl = {
@@ -42,6 +43,10 @@ export interface WorkerStart {
   spins: number;
   sleepUs: number;
   maxSymbols: number;
+  /** Event ring (pipeline -> main thread). */
+  events: SharedArrayBuffer;
+  /** Bar stage settings; undefined = no bars. */
+  bars?: BarOptions;
 }
 
 /** worker -> main, at the end */
@@ -51,4 +56,7 @@ export interface WorkerDone {
   symbols: string[];
   tradesBySymbol: number[];
   labels: number[];
+  lateBySymbol: number[];
+  barUpdates: number;
+  eventWaits: number;
 }

@@ -15,13 +15,16 @@
  * @module
  */
 import type { RunOptions } from "../cli/args.ts";
-import { createRing, ringCounters } from "../ring/ring.ts";
+import { createRing, RingConsumer, ringCounters } from "../ring/ring.ts";
 import { FeedError, FeedState, type FeedStats, NativeFeed } from "../native/feed.ts";
 import { feedConfig } from "../feeds/select.ts";
 import { C, createCounters, snapshot } from "./counters.ts";
 import { createControl, Ctl, type WorkerDone } from "./protocol.ts";
 import { Idler } from "./idle.ts";
 import { formatStatus } from "../cli/status.ts";
+import { type EventHandlers, EventReader, type LateEvent } from "../bars/events.ts";
+import { barLine, NdjsonWriter, scalePrice } from "../bars/ndjson.ts";
+import { isoNs } from "../bars/duration.ts";
 
 /** The JSON summary printed at exit. */
 export interface Summary {
@@ -67,6 +70,11 @@ export interface Summary {
     rx_nombuf: number;
   };
   consumer_naps: number;
+  late_by_symbol: Record<string, number>;
+  late_events: { symbol: string; time: string; seq: number; price: number; size: number }[];
+  bar_updates: number;
+  event_waits: number;
+  bars_out_lines: number;
   trades_by_symbol: Record<string, number>;
   labels: Record<string, number>;
   error?: string;
@@ -92,6 +100,8 @@ export async function runPipeline(
   signal?: AbortSignal,
 ): Promise<Summary> {
   const ring = createRing(o.ringSize, o.maxRecord);
+  const eventRing = createRing(4 << 20, 4096);
+  const events = new EventReader(new RingConsumer(eventRing));
   const counters = createCounters();
   const control = createControl();
   const cfg = feedConfig(o);
@@ -127,8 +137,41 @@ export async function runPipeline(
     spins: o.spins,
     sleepUs: o.sleepUs,
     maxSymbols: o.maxSymbols,
+    events: eventRing,
+    bars: {
+      windowsMs: o.windowsMs,
+      latenessMs: o.latenessMs,
+      alignOffsetMs: o.alignOffsetMs,
+      fill: o.fill === "prev",
+      maxSymbols: o.maxSymbols,
+    },
   });
   await ready;
+
+  // Events from the pipeline: symbol names, final bars, late ticks.
+  const names: string[] = [];
+  const lateEvents: LateEvent[] = [];
+  let barsOut: NdjsonWriter | undefined;
+  if (o.barsOut) {
+    try {
+      barsOut = NdjsonWriter.open(o.barsOut);
+    } catch (e) {
+      Atomics.store(control, Ctl.command, Ctl.abort);
+      Idler.wake(control, Ctl.wake);
+      await done.catch(() => {});
+      worker.terminate();
+      throw new FeedStartError(`--bars-out: cannot write ${o.barsOut}: ${(e as Error).message}`);
+    }
+  }
+  const handlers: EventHandlers = {
+    symbol: (id, name) => (names[id] = name),
+    bar: (b) => {
+      if (b.final && barsOut) barsOut.write(barLine(b, o.windows[b.window], names[b.symbol]));
+    },
+    late: (l) => {
+      if (lateEvents.length < 1000) lateEvents.push(l);
+    },
+  };
 
   let feed: NativeFeed;
   try {
@@ -197,7 +240,8 @@ export async function runPipeline(
       lastStatus = now;
       status();
     }
-    await new Promise((r) => setTimeout(r, 20));
+    events.poll(handlers);
+    await new Promise((r) => setTimeout(r, 10));
   }
 
   // Stop the producer first (joins the thread, closes the ring), then let
@@ -205,8 +249,18 @@ export async function runPipeline(
   const fs: FeedStats = feed.stop();
   Atomics.store(control, Ctl.command, Ctl.drain);
   Idler.wake(control, Ctl.wake);
+  // Keep reading events while the worker drains (it waits when the event
+  // ring is full), then read what is left.
+  let finished = false;
+  done.then(() => (finished = true), () => (finished = true));
+  while (!finished) {
+    events.poll(handlers);
+    await new Promise((r) => setTimeout(r, 5));
+  }
   const result = await done;
+  while (!events.drained()) events.poll(handlers);
   worker.terminate();
+  barsOut?.close();
   const elapsed = (performance.now() - t0) / 1000;
   if (!o.quiet && o.statusInterval > 0) status(true);
 
@@ -251,6 +305,19 @@ export async function runPipeline(
     trades_by_symbol: Object.fromEntries(
       result.symbols.map((s, i) => [s, result.tradesBySymbol[i]]),
     ),
+    late_by_symbol: Object.fromEntries(
+      result.symbols.map((s, i) => [s, result.lateBySymbol[i] ?? 0]).filter(([, n]) => n),
+    ),
+    late_events: lateEvents.slice(0, 100).map((l) => ({
+      symbol: names[l.symbol],
+      time: isoNs(l.sec, l.nsec),
+      seq: l.seq,
+      price: scalePrice(l.price, l.exp),
+      size: l.size,
+    })),
+    bar_updates: result.barUpdates,
+    event_waits: result.eventWaits,
+    bars_out_lines: barsOut?.lines ?? 0,
     labels: Object.fromEntries(
       LABELS.map((l, i) => [l, result.labels[i]]).filter(([l, n]) => l !== "none" && n),
     ),

@@ -14,14 +14,20 @@ import { TickConsumer } from "./consumer.ts";
 import { Idler } from "./idle.ts";
 import { C } from "./counters.ts";
 import { Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
+import { EventWriter } from "../bars/events.ts";
+import { BarAggregator } from "../bars/aggregator.ts";
 
 declare const self: Worker & { close(): void };
 
 function run(msg: WorkerStart): WorkerDone {
   const ring = new RingConsumer(msg.ring);
+  const events = new EventWriter(msg.events);
+  const bars = msg.bars ? new BarAggregator(msg.bars, events) : undefined;
   const consumer = new TickConsumer({
     maxSymbols: msg.maxSymbols,
     counters: msg.counters,
+    bars,
+    events,
   });
   const ctl = msg.control;
   const idler = new Idler(msg.idle, {
@@ -35,6 +41,7 @@ function run(msg: WorkerStart): WorkerDone {
   for (;;) {
     const n = ring.poll(onRecord, 4096);
     if (n > 0) {
+      events.flush();
       idler.reset();
       continue;
     }
@@ -45,6 +52,13 @@ function run(msg: WorkerStart): WorkerDone {
     counters[C.naps] = idler.naps;
   }
   counters[C.naps] = idler.naps;
+  // End of input: every open bar becomes final; nothing received is lost.
+  if (bars) {
+    bars.flush();
+    counters[C.bars] = bars.finalBars;
+    counters[C.late] = bars.late;
+  }
+  events.close();
   return {
     type: "done",
     gapEvents: consumer.gapEvents,
@@ -53,6 +67,9 @@ function run(msg: WorkerStart): WorkerDone {
       consumer.tradesBySymbol.subarray(0, consumer.symbols.size),
     ),
     labels: Array.from(consumer.labels),
+    lateBySymbol: bars ? Array.from(bars.lateBySymbol.subarray(0, consumer.symbols.size)) : [],
+    barUpdates: bars?.updates ?? 0,
+    eventWaits: events.waits,
   };
 }
 

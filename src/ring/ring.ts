@@ -202,12 +202,12 @@ export class RingProducer {
   private readonly i32: Int32Array;
   private readonly u32: Uint32Array;
   private readonly u16: Uint16Array;
-  private readonly i64: BigInt64Array;
   private readonly mask: number;
   private head: number; // private write index (published by publish())
   private readCache: number; // cached copy of the consumer's read index
   private pending = 0;
   private drops = 0;
+  private published = 0;
 
   constructor(readonly sab: SharedArrayBuffer) {
     [this.capacity, this.maxRecord] = ringGeometry(sab);
@@ -215,11 +215,27 @@ export class RingProducer {
     this.i32 = new Int32Array(sab);
     this.u32 = new Uint32Array(sab);
     this.u16 = new Uint16Array(sab);
-    this.i64 = new BigInt64Array(sab, 0, L.DATA_OFF / 8);
     this.mask = this.capacity - 1;
     this.head = Atomics.load(this.i32, L.OFF_WRITE / 4) >>> 0;
+    this.published = this.read64(L.OFF_PUBLISHED);
+    this.drops = this.read64(L.OFF_DROPS);
     // acquire: pairs with the consumer's release store of the read index.
     this.readCache = Atomics.load(this.i32, L.OFF_READ / 4) >>> 0;
+  }
+
+  private read64(off: number): number {
+    return this.u32[(off >> 2) + 1] * 4294967296 + this.u32[off >> 2];
+  }
+
+  /**
+   * Statistics counters are 64-bit in the header; TypeScript writes them
+   * as two 32-bit halves (no BigInt, so no allocation). A reader may see a
+   * torn value for an instant when the low half wraps; they are statistics,
+   * not synchronisation.
+   */
+  private write64(off: number, v: number): void {
+    Atomics.store(this.i32, off >> 2, v | 0);
+    Atomics.store(this.i32, (off >> 2) + 1, Math.floor(v / 4294967296) | 0);
   }
 
   private room(need: number): boolean {
@@ -274,8 +290,7 @@ export class RingProducer {
   tryWrite(src: Uint8Array, off = 0, len = src.length - off): boolean {
     const at = this.reserve(len);
     if (at < 0) {
-      this.drops++;
-      Atomics.add(this.i64, L.OFF_DROPS / 8, 1n);
+      this.write64(L.OFF_DROPS, ++this.drops);
       return false;
     }
     this.bytes.set(src.subarray(off, off + len), at);
@@ -296,7 +311,8 @@ export class RingProducer {
   /** Makes every committed record visible with one release store. */
   publish(): void {
     if (this.pending === 0) return;
-    Atomics.add(this.i64, L.OFF_PUBLISHED / 8, BigInt(this.pending));
+    this.published += this.pending;
+    this.write64(L.OFF_PUBLISHED, this.published);
     this.pending = 0;
     // release: record bytes written above are visible to a consumer that
     // loads (acquire) this index.

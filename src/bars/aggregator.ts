@@ -1,0 +1,412 @@
+/**
+ * Windowed OHLC bars per symbol, several tumbling windows at once, in event
+ * time, with a per-feed watermark, allowed lateness, revisions, late-tick
+ * events and optional previous-close filling. All state lives in
+ * preallocated typed arrays (stride-F records), so a tick allocates nothing.
+ *
+ * Time: windows are whole milliseconds, aligned to the UTC epoch plus an
+ * optional offset; a tick at seconds.nanoseconds belongs to the bar whose
+ * [start, end) holds it, decided on the exact millisecond floor of its time
+ * (window bounds are whole milliseconds, so this is exact to the ns).
+ * Within a bar, ticks are ordered by exact (sec, nsec) time, and ties keep
+ * arrival order: the first arrival at the earliest time is the open, the
+ * last arrival at the latest time is the close.
+ *
+ * Finality: the watermark is the largest event time seen on the feed (not
+ * per symbol, so quiet symbols' bars close too). A bar is final once the
+ * watermark reaches its end plus the allowed lateness. With lateness > 0
+ * it is first published provisionally (`final: false`) when the watermark
+ * reaches its end; every later change to it (a late tick within the
+ * lateness) raises its revision and is published again. A tick whose bar
+ * is already final is a late tick: counted per symbol and published as a
+ * late event, never folded in silently or dropped silently.
+ *
+ * Memory: windows x symbols x depth records of F float64s, where depth =
+ * ceil(lateness / window) + 1 (bars of one symbol and window that can be
+ * open at once).
+ *
+ * @example
+ * ```ts
+ * import { createRing } from "../ring/ring.ts";
+ * import { EventWriter } from "./events.ts";
+ * import { BarAggregator } from "./aggregator.ts";
+ * const agg = new BarAggregator(
+ *   { windowsMs: [1000], latenessMs: 0, alignOffsetMs: 0, fill: false, maxSymbols: 16 },
+ *   new EventWriter(createRing(1 << 20, 4096)),
+ * );
+ * console.log(agg.depth); // 1
+ * ```
+ * @module
+ */
+import type { Tick } from "../wire/generated/tickwire_generated.ts";
+import { B, BAR_BYTES, BarFlag, Ev, type EventWriter, LATE_BYTES, LT } from "./events.ts";
+
+/** Configuration of the bar stage. */
+export interface BarOptions {
+  /** Window lengths, milliseconds (1 .. 86,400,000). */
+  windowsMs: number[];
+  /** Allowed lateness, milliseconds. */
+  latenessMs: number;
+  /** Window alignment offset from the UTC epoch, milliseconds. */
+  alignOffsetMs: number;
+  /** Publish flat bars carrying the previous close for empty windows. */
+  fill: boolean;
+  /** Symbol capacity. */
+  maxSymbols: number;
+}
+
+/** Most bars of one symbol and window that may be open at once. */
+export const MAX_DEPTH = 64;
+
+// Fields of one bar record.
+const F_STATE = 0, // 0 empty, 1 open, 2 published provisionally
+  F_START = 1,
+  F_OPEN = 2,
+  F_HIGH = 3,
+  F_LOW = 4,
+  F_CLOSE = 5,
+  F_VOL = 6,
+  F_TRADES = 7,
+  F_PV = 8,
+  F_FIRST = 9,
+  F_LAST = 10,
+  F_REV = 11,
+  F_EXP = 12,
+  F_OPEN_S = 13, // time of the open: sec, nsec
+  F_OPEN_N = 14,
+  F_CLOSE_S = 15, // time of the close
+  F_CLOSE_N = 16,
+  F_LISTED = 17; // 1 while the record is in its window's open list
+const F = 18;
+
+const S_EMPTY = 0, S_OPEN = 1, S_PROVISIONAL = 2;
+const TWO32 = 4294967296;
+
+/** The bar stage. One instance per pipeline thread. */
+export class BarAggregator {
+  /** Largest event time seen, ms (-Infinity before the first tick). */
+  watermark = -Infinity;
+  /** Final bars published (including filled ones). */
+  finalBars = 0;
+  /** Provisional bars and revisions published. */
+  updates = 0;
+  /** Late ticks (their bar was already final). */
+  late = 0;
+  /** Late ticks per symbol. */
+  readonly lateBySymbol: Float64Array;
+  /** Bars a symbol may have open per window. */
+  readonly depth: number;
+  /**
+   * Scratch inputs for onTrade, set by the caller: [0] sequence number.
+   * (Doubles passed as arguments to a non-inlined call would be boxed.)
+   */
+  readonly scratch = new Float64Array(4);
+  private readonly win: Float64Array;
+  private readonly nw: number;
+  private readonly cap: number;
+  private readonly off: number;
+  private readonly lateness: number;
+  private readonly fill: boolean;
+  // (records are emptied when final; state S_EMPTY = 0)
+  private readonly st: Float64Array; // bar records
+  private readonly openList: Int32Array[]; // per window: record indices not yet final
+  private readonly openCount: Int32Array;
+  private readonly nextCheck: Float64Array; // per window: watermark that requires a scan
+  private readonly lastFinalStart: Float64Array; // per window*symbol (fill)
+  private readonly lastClose: Float64Array;
+  private readonly lastExp: Float64Array;
+  private readonly maxSeen: Int32Array; // symbols seen per window (fill scan bound)
+  private symbols = 0;
+
+  constructor(opts: BarOptions, private readonly out: EventWriter) {
+    const { windowsMs, latenessMs, alignOffsetMs, maxSymbols } = opts;
+    if (windowsMs.length < 1 || windowsMs.length > 16) throw new RangeError("1 to 16 windows");
+    for (const w of windowsMs) {
+      if (!Number.isInteger(w) || w < 1 || w > 86_400_000) {
+        throw new RangeError(`window ${w} ms outside 1 ms .. 1 day`);
+      }
+    }
+    if (!(latenessMs >= 0) || !Number.isInteger(latenessMs)) {
+      throw new RangeError("lateness must be >= 0 ms");
+    }
+    this.win = Float64Array.from(windowsMs);
+    this.nw = windowsMs.length;
+    this.cap = maxSymbols;
+    this.off = alignOffsetMs;
+    this.lateness = latenessMs;
+    this.fill = opts.fill;
+    let depth = 1;
+    for (const w of windowsMs) depth = Math.max(depth, Math.ceil(latenessMs / w) + 1);
+    if (depth > MAX_DEPTH) {
+      throw new RangeError(
+        `lateness ${latenessMs} ms is more than ${MAX_DEPTH - 1} windows of ${
+          Math.min(...windowsMs)
+        } ms`,
+      );
+    }
+    this.depth = depth;
+    this.st = new Float64Array(this.nw * maxSymbols * depth * F);
+    this.openList = windowsMs.map(() => new Int32Array(maxSymbols * depth));
+    this.openCount = new Int32Array(this.nw);
+    this.nextCheck = new Float64Array(this.nw).fill(Infinity);
+    this.lastFinalStart = new Float64Array(this.nw * maxSymbols).fill(-Infinity);
+    this.lastClose = new Float64Array(this.nw * maxSymbols);
+    this.lastExp = new Float64Array(this.nw * maxSymbols);
+    this.maxSeen = new Int32Array(this.nw);
+    this.lateBySymbol = new Float64Array(maxSymbols);
+  }
+
+  /** Number of windows. */
+  get windows(): number {
+    return this.nw;
+  }
+
+  /** Advances the watermark to the tick's time; closes what became final. */
+  onTime(t: Tick): void {
+    const ms = t.tsSec() * 1000 + Math.floor(t.tsNsec() / 1e6);
+    if (ms <= this.watermark) return;
+    this.watermark = ms;
+    for (let w = 0; w < this.nw; w++) if (ms >= this.nextCheck[w]) this.scan(w);
+  }
+
+  /** Folds a trade into every window's bar. Sequence number in scratch[0]. */
+  onTrade(sym: number, t: Tick): void {
+    if (sym >= this.symbols) this.symbols = sym + 1;
+    const sec = t.tsSec(), nsec = t.tsNsec();
+    const ms = sec * 1000 + Math.floor(nsec / 1e6);
+    const price = t.priceHi() * TWO32 + t.priceLo();
+    const size = t.size();
+    const seq = this.scratch[0];
+    const st = this.st, off = this.off, L = this.lateness, D = this.depth;
+    for (let w = 0; w < this.nw; w++) {
+      const W = this.win[w];
+      const idx = Math.floor((ms - off) / W);
+      const start = idx * W + off;
+      if (start + W + L <= this.watermark) { // its bar is already final
+        this.lateTick(sym, t, seq, price);
+        return; // one late event per tick, whatever the window
+      }
+      const e = ((w * this.cap + sym) * D + (idx % D)) * F;
+      let state = st[e + F_STATE];
+      if (state !== S_EMPTY && st[e + F_START] !== start) {
+        // The record holds an older bar of this symbol: it is final by now.
+        this.finalize(w, sym, e);
+        state = S_EMPTY;
+      }
+      if (state === S_EMPTY) {
+        st[e + F_STATE] = S_OPEN;
+        st[e + F_START] = start;
+        st[e + F_OPEN] =
+          st[e + F_HIGH] =
+          st[e + F_LOW] =
+          st[e + F_CLOSE] =
+            price;
+        st[e + F_VOL] = size;
+        st[e + F_TRADES] = 1;
+        st[e + F_PV] = price * size;
+        st[e + F_FIRST] = st[e + F_LAST] = seq;
+        st[e + F_REV] = 0;
+        st[e + F_EXP] = t.priceExp();
+        st[e + F_OPEN_S] = st[e + F_CLOSE_S] = sec;
+        st[e + F_OPEN_N] = st[e + F_CLOSE_N] = nsec;
+        if (st[e + F_LISTED] === 0) {
+          st[e + F_LISTED] = 1;
+          this.openList[w][this.openCount[w]++] = e;
+        }
+        if (sym >= this.maxSeen[w]) this.maxSeen[w] = sym + 1;
+        const due = L > 0 ? start + W : start + W + L;
+        if (due < this.nextCheck[w]) this.nextCheck[w] = due;
+        if (L > 0 && start + W <= this.watermark) {
+          // a late tick opening a bar whose window has passed: provisional
+          // now, final after the lateness
+          st[e + F_STATE] = S_PROVISIONAL;
+          this.publish(w, sym, e, false);
+        }
+        continue;
+      }
+      if (price > st[e + F_HIGH]) st[e + F_HIGH] = price;
+      if (price < st[e + F_LOW]) st[e + F_LOW] = price;
+      const os = st[e + F_OPEN_S], on = st[e + F_OPEN_N];
+      if (sec < os || (sec === os && nsec < on)) {
+        st[e + F_OPEN] = price;
+        st[e + F_OPEN_S] = sec;
+        st[e + F_OPEN_N] = nsec;
+      }
+      const cs = st[e + F_CLOSE_S], cn = st[e + F_CLOSE_N];
+      if (sec > cs || (sec === cs && nsec >= cn)) {
+        st[e + F_CLOSE] = price;
+        st[e + F_CLOSE_S] = sec;
+        st[e + F_CLOSE_N] = nsec;
+      }
+      st[e + F_VOL] += size;
+      st[e + F_TRADES]++;
+      st[e + F_PV] += price * size;
+      if (seq < st[e + F_FIRST]) st[e + F_FIRST] = seq;
+      if (seq > st[e + F_LAST]) st[e + F_LAST] = seq;
+      if (state === S_PROVISIONAL) {
+        st[e + F_REV]++;
+        this.publish(w, sym, e, false);
+      }
+    }
+  }
+
+  private lateTick(sym: number, t: Tick, seq: number, price: number): void {
+    this.late++;
+    this.lateBySymbol[sym]++;
+    const o = this.out, i = o.reserve(LATE_BYTES), f = o.f64;
+    f[i + LT.kind] = Ev.late;
+    f[i + LT.symbol] = sym;
+    f[i + LT.sec] = t.tsSec();
+    f[i + LT.nsec] = t.tsNsec();
+    f[i + LT.seq] = seq;
+    f[i + LT.price] = price;
+    f[i + LT.size] = t.size();
+    f[i + LT.exp] = t.priceExp();
+    f[i + LT.watermark] = this.watermark;
+    o.commit(LATE_BYTES);
+  }
+
+  /** Closes or publishes what the watermark allows, for window w. */
+  private scan(w: number): void {
+    const W = this.win[w], L = this.lateness, wm = this.watermark, st = this.st;
+    const list = this.openList[w];
+    let n = this.openCount[w];
+    // Finalize grid bar by grid bar, oldest first, so each symbol's bars
+    // (and the flat bars filled between them) come out in start order.
+    for (;;) {
+      let g = Infinity;
+      for (let k = 0; k < n; k++) if (st[list[k] + F_START] < g) g = st[list[k] + F_START];
+      if (!(g + W + L <= wm)) break;
+      for (let k = 0; k < n; k++) {
+        const e = list[k];
+        if (st[e + F_START] !== g) continue;
+        this.finalize(w, Math.floor(e / F / this.depth) % this.cap, e);
+        st[e + F_LISTED] = 0;
+        list[k--] = list[--n];
+      }
+    }
+    let next = Infinity;
+    for (let k = 0; k < n; k++) {
+      const e = list[k];
+      const end = st[e + F_START] + W;
+      if (L > 0 && st[e + F_STATE] === S_OPEN && end <= wm) {
+        st[e + F_STATE] = S_PROVISIONAL;
+        this.publish(w, Math.floor(e / F / this.depth) % this.cap, e, false);
+      }
+      const due = st[e + F_STATE] === S_OPEN && L > 0 ? end : end + L;
+      if (due < next) next = due;
+    }
+    this.openCount[w] = n;
+    if (this.fill) {
+      // Quiet symbols: flat bars up to the last window that is final now.
+      const lastFinal = Math.floor((wm - L - this.off) / W) * W + this.off - W;
+      for (let s = 0; s < this.maxSeen[w]; s++) {
+        const fi = w * this.cap + s;
+        if (this.lastFinalStart[fi] >= lastFinal) continue;
+        // do not fill past a bar of this symbol that is still open
+        let limit = lastFinal;
+        for (let d = 0; d < this.depth; d++) {
+          const e = ((w * this.cap + s) * this.depth + d) * F;
+          if (st[e + F_STATE] !== S_EMPTY && st[e + F_START] - W < limit) {
+            limit = st[e + F_START] - W;
+          }
+        }
+        this.fillTo(w, s, limit);
+      }
+      const dueFill = lastFinal + 2 * W + L;
+      if (dueFill < next) next = dueFill;
+    }
+    this.nextCheck[w] = next;
+  }
+
+  /** Publishes flat bars for symbol s from its last final bar up to `upTo` (a bar start). */
+  private fillTo(w: number, s: number, upTo: number): void {
+    const fi = w * this.cap + s, W = this.win[w];
+    if (this.lastFinalStart[fi] === -Infinity) return; // nothing to carry yet
+    for (let start = this.lastFinalStart[fi] + W; start <= upTo; start += W) {
+      const o = this.out, i = o.reserve(BAR_BYTES), f = o.f64;
+      const c = this.lastClose[fi];
+      f[i + B.kind] = Ev.bar;
+      f[i + B.window] = w;
+      f[i + B.symbol] = s;
+      f[i + B.start] = start;
+      f[i + B.end] = start + W;
+      f[i + B.open] =
+        f[i + B.high] =
+        f[i + B.low] =
+        f[i + B.close] =
+          c;
+      f[i + B.exp] = this.lastExp[fi];
+      f[i + B.volume] = 0;
+      f[i + B.trades] = 0;
+      f[i + B.pv] = 0;
+      f[i + B.firstSeq] = f[i + B.lastSeq] = -1;
+      f[i + B.flags] = BarFlag.final | BarFlag.filled;
+      f[i + B.revision] = 0;
+      o.commit(BAR_BYTES);
+      this.finalBars++;
+      this.lastFinalStart[fi] = start;
+    }
+  }
+
+  private finalize(w: number, sym: number, e: number): void {
+    const st = this.st;
+    if (st[e + F_STATE] === S_EMPTY) return;
+    const fi = w * this.cap + sym;
+    if (this.fill) this.fillTo(w, sym, st[e + F_START] - this.win[w]);
+    this.publish(w, sym, e, true);
+    this.finalBars++;
+    this.lastFinalStart[fi] = st[e + F_START];
+    this.lastClose[fi] = st[e + F_CLOSE];
+    this.lastExp[fi] = st[e + F_EXP];
+    st[e + F_STATE] = S_EMPTY;
+  }
+
+  private publish(w: number, sym: number, e: number, final: boolean): void {
+    const st = this.st, o = this.out, i = o.reserve(BAR_BYTES), f = o.f64;
+    f[i + B.kind] = Ev.bar;
+    f[i + B.window] = w;
+    f[i + B.symbol] = sym;
+    f[i + B.start] = st[e + F_START];
+    f[i + B.end] = st[e + F_START] + this.win[w];
+    f[i + B.open] = st[e + F_OPEN];
+    f[i + B.high] = st[e + F_HIGH];
+    f[i + B.low] = st[e + F_LOW];
+    f[i + B.close] = st[e + F_CLOSE];
+    f[i + B.exp] = st[e + F_EXP];
+    f[i + B.volume] = st[e + F_VOL];
+    f[i + B.trades] = st[e + F_TRADES];
+    f[i + B.pv] = st[e + F_PV];
+    f[i + B.firstSeq] = st[e + F_FIRST];
+    f[i + B.lastSeq] = st[e + F_LAST];
+    f[i + B.flags] = final ? BarFlag.final : 0;
+    f[i + B.revision] = st[e + F_REV];
+    o.commit(BAR_BYTES);
+    if (!final) this.updates++;
+  }
+
+  /** Forgets all bars and the watermark (a replay starts over). Allocation-free. */
+  reset(): void {
+    this.st.fill(0);
+    this.openCount.fill(0);
+    this.nextCheck.fill(Infinity);
+    this.lastFinalStart.fill(-Infinity);
+    this.watermark = -Infinity;
+  }
+
+  /** End of input: every open bar becomes final, in start order. */
+  flush(): void {
+    for (let w = 0; w < this.nw; w++) {
+      const list = this.openList[w], n = this.openCount[w], st = this.st;
+      const order = Array.from(list.subarray(0, n)).sort((a, b) =>
+        st[a + F_START] - st[b + F_START]
+      );
+      for (const e of order) {
+        this.finalize(w, Math.floor(e / F / this.depth) % this.cap, e);
+        st[e + F_LISTED] = 0;
+      }
+      this.openCount[w] = 0;
+      this.nextCheck[w] = Infinity;
+    }
+  }
+}

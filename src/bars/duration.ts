@@ -1,0 +1,43 @@
+/**
+ * Durations on the command line (`250ms`, `1s`, `5m`, `1h`, `1d`, or
+ * compound like `13h30m`) and ISO-8601 UTC formatting of window bounds.
+ *
+ * @example
+ * ```ts
+ * import { formatIso, parseDuration } from "./duration.ts";
+ * console.log(parseDuration("13h30m")); // 48600000
+ * console.log(formatIso(1340285400000)); // 2012-06-21T13:30:00Z
+ * ```
+ * @module
+ */
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration into whole milliseconds; throws RangeError. */
+export function parseDuration(s: string): number {
+  const t = s.trim();
+  const re = /(\d+)(ms|s|m|h|d)/gy;
+  let ms = 0, m: RegExpExecArray | null, end = 0;
+  while ((m = re.exec(t)) !== null) {
+    ms += Number(m[1]) * UNITS[m[2]];
+    end = re.lastIndex;
+  }
+  if (t === "0") return 0;
+  if (end === 0 || end !== t.length) {
+    throw new RangeError(`'${s}' is not a duration (e.g. 250ms, 1s, 5m, 1h, 1d, 13h30m)`);
+  }
+  return ms;
+}
+
+/** ISO-8601 UTC of a millisecond instant, with fractional digits only when needed. */
+export function formatIso(ms: number): string {
+  const s = new Date(ms).toISOString();
+  return s.endsWith(".000Z") ? s.slice(0, -5) + "Z" : s;
+}
+
+/** ISO-8601 UTC of seconds + nanoseconds, exact, trailing zeros trimmed. */
+export function isoNs(sec: number, nsec: number): string {
+  const base = new Date(sec * 1000).toISOString().slice(0, 19);
+  if (nsec === 0) return `${base}Z`;
+  return `${base}.${String(nsec).padStart(9, "0").replace(/0+$/, "")}Z`;
+}
