@@ -161,6 +161,22 @@ export class BarAggregator {
     return this.nw;
   }
 
+  /**
+   * Advances the watermark to `ms` if later (wall-clock close of a quiet
+   * feed); closes what became final.
+   */
+  advanceTo(ms: number): void {
+    if (ms <= this.watermark) return;
+    this.watermark = ms;
+    for (let w = 0; w < this.nw; w++) if (ms >= this.nextCheck[w]) this.scan(w);
+  }
+
+  /** Bytes of preallocated bar state. */
+  get stateBytes(): number {
+    return this.st.byteLength + this.lastFinalStart.byteLength * 3 + this.lateBySymbol.byteLength +
+      this.openList.reduce((a, l) => a + l.byteLength, 0);
+  }
+
   /** Advances the watermark to the tick's time; closes what became final. */
   onTime(t: Tick): void {
     const ms = t.tsSec() * 1000 + Math.floor(t.tsNsec() / 1e6);

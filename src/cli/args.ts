@@ -58,6 +58,7 @@ export interface RunOptions {
   alignOffsetMs: number;
   fill: "none" | "prev";
   barsOut?: string;
+  idleCloseMs: number;
   quiet: boolean;
   http: boolean;
   help: boolean;
@@ -110,6 +111,9 @@ Bars:
   --fill MODE          empty windows: none (default) | prev (flat bars at
                        the previous close, volume 0, flagged filled)
   --bars-out FILE      write every final bar (and later revision) as NDJSON
+  --idle-close DUR     quiet feeds: after DUR of wall time without ticks,
+                       let event time follow the wall clock so open bars
+                       still close (default off)
 
 Ring and threads:
   --idle KIND          idle strategy of the feed thread and the consumer:
@@ -218,6 +222,7 @@ const OPTIONS = {
   "align-offset": { type: "string" },
   fill: { type: "string" },
   "bars-out": { type: "string" },
+  "idle-close": { type: "string" },
   quiet: { type: "boolean" },
   "no-http": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -294,6 +299,7 @@ function parseBars(v: Record<string, string | undefined>) {
     alignOffsetMs: duration("align-offset", v["align-offset"], 0),
     fill: oneOf("fill", v.fill, ["none", "prev"] as const, "none"),
     barsOut: v["bars-out"],
+    idleCloseMs: duration("idle-close", v["idle-close"], 0),
   };
 }
 

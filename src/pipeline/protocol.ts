@@ -47,6 +47,8 @@ export interface WorkerStart {
   events: SharedArrayBuffer;
   /** Bar stage settings; undefined = no bars. */
   bars?: BarOptions;
+  /** Wall-clock close: after this many ms without ticks, event time is assumed to advance with the wall clock (0 = off). */
+  idleCloseMs: number;
 }
 
 /** worker -> main, at the end */
@@ -59,4 +61,5 @@ export interface WorkerDone {
   lateBySymbol: number[];
   barUpdates: number;
   eventWaits: number;
+  barStateBytes: number;
 }

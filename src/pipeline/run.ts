@@ -75,6 +75,7 @@ export interface Summary {
   bar_updates: number;
   event_waits: number;
   bars_out_lines: number;
+  bar_state_bytes: number;
   trades_by_symbol: Record<string, number>;
   labels: Record<string, number>;
   error?: string;
@@ -138,6 +139,7 @@ export async function runPipeline(
     sleepUs: o.sleepUs,
     maxSymbols: o.maxSymbols,
     events: eventRing,
+    idleCloseMs: o.idleCloseMs,
     bars: {
       windowsMs: o.windowsMs,
       latenessMs: o.latenessMs,
@@ -241,6 +243,7 @@ export async function runPipeline(
       status();
     }
     events.poll(handlers);
+    barsOut?.flush();
     await new Promise((r) => setTimeout(r, 10));
   }
 
@@ -318,6 +321,7 @@ export async function runPipeline(
     bar_updates: result.barUpdates,
     event_waits: result.eventWaits,
     bars_out_lines: barsOut?.lines ?? 0,
+    bar_state_bytes: result.barStateBytes,
     labels: Object.fromEntries(
       LABELS.map((l, i) => [l, result.labels[i]]).filter(([l, n]) => l !== "none" && n),
     ),

@@ -38,12 +38,25 @@ function run(msg: WorkerStart): WorkerDone {
   });
   const counters = msg.counters;
   const onRecord = consumer.onRecord;
+  // Wall-clock close for quiet feeds (--idle-close).
+  let lastTickWall = performance.now(), lastTickWm = -Infinity;
   for (;;) {
     const n = ring.poll(onRecord, 4096);
     if (n > 0) {
       events.flush();
       idler.reset();
+      if (bars && msg.idleCloseMs > 0) {
+        lastTickWall = performance.now();
+        lastTickWm = bars.watermark;
+      }
       continue;
+    }
+    if (bars && msg.idleCloseMs > 0 && lastTickWm > -Infinity) {
+      const quiet = performance.now() - lastTickWall;
+      if (quiet >= msg.idleCloseMs) {
+        bars.advanceTo(lastTickWm + quiet);
+        events.flush();
+      }
     }
     const cmd = Atomics.load(ctl, Ctl.command);
     if (cmd === Ctl.abort) break;
@@ -70,6 +83,7 @@ function run(msg: WorkerStart): WorkerDone {
     lateBySymbol: bars ? Array.from(bars.lateBySymbol.subarray(0, consumer.symbols.size)) : [],
     barUpdates: bars?.updates ?? 0,
     eventWaits: events.waits,
+    barStateBytes: bars?.stateBytes ?? 0,
   };
 }
 
