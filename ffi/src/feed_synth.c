@@ -172,7 +172,9 @@ int tw_run_synth(tw_feed *f) {
       uint64_t due = t0_wall + (uint64_t)((double)emitted * 1e9 / rate);
       uint64_t now = tw_mono_ns();
       if (due > now) {
-        if (nin) nin = flush_frame(f, frame, nin);
+        /* A partial frame goes out when the next tick is more than 20 us
+         * away, as a gateway would not hold a packet longer than that. */
+        if (nin && due > now + 20000) nin = flush_frame(f, frame, nin);
         if (f->idle.kind == TW_IDLE_SPIN) {
 #if defined(__x86_64__) || defined(__i386__)
           __builtin_ia32_pause();

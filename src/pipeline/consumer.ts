@@ -21,6 +21,7 @@ import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
 import type { EventWriter } from "../bars/events.ts";
+import type { Histogram } from "./latency.ts";
 
 /** A sequence gap, reported to the summary and (later) subscribers. */
 export interface GapEvent {
@@ -41,6 +42,12 @@ export interface ConsumerOptions {
   bars?: BarAggregator;
   /** Where symbol and gap events go (optional). */
   events?: EventWriter;
+  /**
+   * Receive-to-update latency: a histogram and a clock in CLOCK_MONOTONIC
+   * ns (the clock of the rx stamps). Recorded once per frame, for each tick.
+   */
+  latency?: Histogram;
+  clock?: () => number;
 }
 
 const TWO32 = 4294967296;
@@ -64,6 +71,8 @@ export class TickConsumer {
   readonly ask: Float64Array;
   readonly bars?: BarAggregator;
   readonly events?: EventWriter;
+  readonly latency?: Histogram;
+  private readonly clock?: () => number;
   private readonly maxGapEvents: number;
   private announced = 0;
   private hash = CHECKSUM_SEED;
@@ -79,10 +88,12 @@ export class TickConsumer {
     this.ask = new Float64Array(cap);
     this.bars = opts.bars;
     this.events = opts.events;
+    this.latency = opts.latency;
+    this.clock = opts.clock;
   }
 
   /** Ring record handler (a stable function: pass it to RingConsumer.poll). */
-  readonly onRecord: RecordHandler = (bytes, off, len) => {
+  readonly onRecord: RecordHandler = (bytes, off, len, rxLo, rxHi) => {
     const c = this.counters, r = this.reader;
     c[C.records]++;
     const n = r.open(bytes, off, len);
@@ -152,6 +163,10 @@ export class TickConsumer {
       }
     }
     this.hash = hash;
+    // every tick of the frame has been folded into its bars: stamp it
+    if (this.latency !== undefined && rxHi + rxLo > 0 && n > 0) {
+      this.latency.record(this.clock!() - (rxHi * TWO32 + rxLo), n - this.seq.skip);
+    }
     c[C.checksum] = hash >>> 0;
     c[C.symbols] = this.symbols.size;
     if (bars !== undefined) {

@@ -43,6 +43,8 @@ export interface WorkerStart {
   spins: number;
   sleepUs: number;
   maxSymbols: number;
+  /** Receive-to-bar latency histogram (HIST_SLOTS float64s, shared). */
+  latency: Float64Array<SharedArrayBuffer>;
   /** Event ring (pipeline -> main thread). */
   events: SharedArrayBuffer;
   /** Bar stage settings; undefined = no bars. */

@@ -25,6 +25,7 @@ import { formatStatus } from "../cli/status.ts";
 import { type EventHandlers, EventReader, type LateEvent } from "../bars/events.ts";
 import { barLine, NdjsonWriter, scalePrice } from "../bars/ndjson.ts";
 import { isoNs } from "../bars/duration.ts";
+import { HIST_SLOTS, Histogram, type Percentiles } from "./latency.ts";
 
 /** The JSON summary printed at exit. */
 export interface Summary {
@@ -76,6 +77,8 @@ export interface Summary {
   event_waits: number;
   bars_out_lines: number;
   bar_state_bytes: number;
+  /** receive (C rx stamp) to bar update (TS), per tick */
+  latency_ns: Percentiles;
   trades_by_symbol: Record<string, number>;
   labels: Record<string, number>;
   error?: string;
@@ -104,6 +107,7 @@ export async function runPipeline(
   const eventRing = createRing(4 << 20, 4096);
   const events = new EventReader(new RingConsumer(eventRing));
   const counters = createCounters();
+  const latency = new Histogram(new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8)));
   const control = createControl();
   const cfg = feedConfig(o);
 
@@ -139,6 +143,7 @@ export async function runPipeline(
     sleepUs: o.sleepUs,
     maxSymbols: o.maxSymbols,
     events: eventRing,
+    latency: latency.slots,
     idleCloseMs: o.idleCloseMs,
     bars: {
       windowsMs: o.windowsMs,
@@ -322,6 +327,7 @@ export async function runPipeline(
     event_waits: result.eventWaits,
     bars_out_lines: barsOut?.lines ?? 0,
     bar_state_bytes: result.barStateBytes,
+    latency_ns: latency.summary(),
     labels: Object.fromEntries(
       LABELS.map((l, i) => [l, result.labels[i]]).filter(([l, n]) => l !== "none" && n),
     ),

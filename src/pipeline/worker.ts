@@ -16,6 +16,8 @@ import { C } from "./counters.ts";
 import { Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
 import { EventWriter } from "../bars/events.ts";
 import { BarAggregator } from "../bars/aggregator.ts";
+import { Histogram } from "./latency.ts";
+import { native } from "../native/lib.ts";
 
 declare const self: Worker & { close(): void };
 
@@ -23,11 +25,14 @@ function run(msg: WorkerStart): WorkerDone {
   const ring = new RingConsumer(msg.ring);
   const events = new EventWriter(msg.events);
   const bars = msg.bars ? new BarAggregator(msg.bars, events) : undefined;
+  const now = native().symbols.tw_now_ns;
   const consumer = new TickConsumer({
     maxSymbols: msg.maxSymbols,
     counters: msg.counters,
     bars,
     events,
+    latency: new Histogram(msg.latency),
+    clock: () => now(),
   });
   const ctl = msg.control;
   const idler = new Idler(msg.idle, {

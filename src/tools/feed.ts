@@ -13,7 +13,14 @@ import { FeedError, FeedState, NativeFeed } from "../native/feed.ts";
 import { LobsterError, readLobster } from "../feeds/lobster.ts";
 import { frameTicks, sessionId } from "../feeds/framing.ts";
 import { encodeFrame } from "../wire/encode.ts";
-import { CHECKSUM_SEED, FrameReader, mixTick } from "../wire/frame.ts";
+import {
+  CHECKSUM_SEED,
+  FrameReader,
+  mixTick,
+  symbolName,
+  tickPrice,
+  tickPrice2,
+} from "../wire/frame.ts";
 import { PcapWriter } from "../net/pcap.ts";
 
 const HELP = `Usage: deno task feed [options] (--to HOST:PORT | --pcap-out FILE)
@@ -38,6 +45,10 @@ Publishes tickwire frames over UDP, or writes them to a pcap capture.
                     (with --to, three end-of-session frames follow the
                     data, so receivers can detect a loss at the very end)
   --vlan ID         pcap-out: add an 802.1Q tag
+  --format F        flatbuffers (default) | json: the same ticks as one JSON
+                    object per datagram ({"session","seq","ticks":[{"sym",
+                    "sec","nsec","kind","price","size",...}]}), the input
+                    of the JSON baseline in bench/e2e.ts
   --duration S      stop after S seconds
   --quiet           no progress lines
   -h, --help        this text
@@ -59,6 +70,7 @@ const OPTIONS = {
   "drop-frame": { type: "string", multiple: true },
   "udp-port": { type: "string", default: "5555" },
   vlan: { type: "string" },
+  format: { type: "string", default: "flatbuffers" },
   duration: { type: "string", default: "0" },
   quiet: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -164,6 +176,11 @@ async function main(argv: string[]): Promise<number> {
     const batch = int("batch", v.batch, 1, source === "synth" ? 32 : 200);
     const port = int("udp-port", v["udp-port"], 1, 65535);
     const vlan = v.vlan === undefined ? undefined : int("vlan", v.vlan, 0, 4095);
+    if (v.format !== "flatbuffers" && v.format !== "json") {
+      throw new Usage("--format must be flatbuffers or json");
+    }
+    const asJson = v.format === "json";
+    const enc = new TextEncoder();
     sink = v.to !== undefined ? udpSink(v.to) : await pcapSink(v["pcap-out"]!, port, vlan);
 
     const emit = async (bytes: Uint8Array, off: number, len: number) => {
@@ -192,8 +209,31 @@ async function main(argv: string[]): Promise<number> {
       }
       stats.ticks += n;
       stats.frames++;
-      stats.bytes += len;
-      await sink.send(bytes.subarray(off, off + len), sec, nsec);
+      if (asJson) {
+        const ticks = [];
+        for (let i = 0; i < n; i++) {
+          const t = reader.tick(i);
+          ticks.push({
+            sym: symbolName(t.symbolLo(), t.symbolHi()),
+            sec: t.tsSec(),
+            nsec: t.tsNsec(),
+            kind: t.kind() === 1 ? "trade" : "quote",
+            price: tickPrice(t),
+            size: t.size(),
+            price2: tickPrice2(t),
+            size2: t.size2(),
+            exp: t.priceExp(),
+          });
+        }
+        const text = enc.encode(
+          JSON.stringify({ session: reader.session(), seq: reader.firstSeq(), ticks }),
+        );
+        stats.bytes += text.length;
+        await sink.send(text, sec, nsec);
+      } else {
+        stats.bytes += len;
+        await sink.send(bytes.subarray(off, off + len), sec, nsec);
+      }
       const now = performance.now();
       if (!v.quiet && now - lastProgress > 1000) {
         lastProgress = now;
@@ -214,18 +254,18 @@ async function main(argv: string[]): Promise<number> {
         policy: "block",
       });
       const ring_ = new RingConsumer(ring);
-      const pending: [number, number][] = [];
-      const grab = (_b: Uint8Array, off: number, len: number) => {
-        pending.push([off, len]);
+      // Copy each record out inside the handler: poll() hands the space back
+      // to the producer as soon as it returns, and sending is async.
+      const pending: Uint8Array[] = [];
+      const grab = (b: Uint8Array, off: number, len: number) => {
+        pending.push(b.slice(off, off + len));
       };
       try {
         while (!ac.signal.aborted) {
           if (duration > 0 && performance.now() - t0 > duration * 1000) break;
-          // Take a batch of records, send them (async), then free them.
           pending.length = 0;
           const n = ring_.poll(grab, 256);
-          // poll() already released the space: copy before the next poll.
-          const copies = pending.map(([o, l]) => ring_.bytes.slice(o, o + l));
+          const copies = pending.slice();
           for (const c of copies) await emit(c, 0, c.length);
           if (n === 0) {
             if (feed.state() !== FeedState.running && ring_.drained()) break;
@@ -256,7 +296,7 @@ async function main(argv: string[]): Promise<number> {
     }
     // MoldUDP64-style end of session: a frame with no ticks that names the
     // next sequence number, so a receiver can see a gap at the very end.
-    if (v.to !== undefined && lastSession !== undefined) {
+    if (v.to !== undefined && lastSession !== undefined && !asJson) {
       const eos = encodeFrame({ session: lastSession, firstSeq: nextSeq, ticks: [], flags: 1 });
       for (let i = 0; i < 3; i++) {
         await sink.send(eos, 0, 0);
