@@ -57,4 +57,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    console.error(`tickwire: ${(e as Error)?.stack ?? e}`);
+  }
+  Deno.exit(code); // also ends the pipeline Worker if a failure left it running
+}

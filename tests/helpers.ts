@@ -89,6 +89,8 @@ export interface Background {
   child: Deno.ChildProcess;
   /** Resolves when the feed is running (its stderr says so). */
   ready: Promise<void>;
+  /** The server's base URL, once it said where it serves. */
+  url(): string;
   /** Sends SIGINT and collects the output. */
   stop(): Promise<Run>;
   /** Collects the output once it exits by itself. */
@@ -131,6 +133,11 @@ export function startTickwire(args: string[], wrap: string[] = []): Background {
   return {
     child,
     ready,
+    url() {
+      const m = /serving (http:\/\/\S+)/.exec(stderr);
+      if (!m) throw new Error(`no server URL in stderr: ${stderr}`);
+      return m[1];
+    },
     wait,
     async stop() {
       try {

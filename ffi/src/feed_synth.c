@@ -3,8 +3,8 @@
  * market for many symbols.
  *
  * Model: each symbol's mid price follows a geometric random walk whose
- * per-event volatility switches between a calm and a volatile regime
- * (Markov switching); arrivals are Poisson in event time, with occasional
+ * volatility (0.03 % or 0.12 % per event-second) switches between a calm
+ * and a volatile regime (Markov switching); arrivals are Poisson in event time, with occasional
  * bursts at ten times the rate; 70 % of events are quotes (bid/ask around
  * the mid, 1-3 cent spread), the rest trades at the bid or ask. Prices are
  * dollars x 10,000 (price_exp -4), on a one-cent grid.
@@ -154,6 +154,7 @@ int tw_run_synth(tw_feed *f) {
   tw_feed_ready(f);
 
   const double mean_gap_ns = 1e9 / event_rate;
+  const double vol_scale = 1.0 / sqrt(event_rate / (double)nsym > 1 ? event_rate / (double)nsym : 1);
   const uint64_t t0_wall = tw_mono_ns();
   uint64_t t_ev = start_ns; /* event time, ns since epoch */
   uint64_t seq = 1, emitted = 0;
@@ -203,7 +204,9 @@ int tw_run_synth(tw_feed *f) {
       if (s->silent_until > t_ev) continue;
     }
     if (uniform(&rng) < 1e-4) s->volatile_regime = !s->volatile_regime;
-    double sigma = s->volatile_regime ? 6e-4 : 1.5e-4;
+    /* volatility per event, scaled so a symbol moves about 0.03 % per
+     * event-second when calm and 0.12 % when volatile */
+    double sigma = (s->volatile_regime ? 1.2e-3 : 3e-4) * vol_scale;
     s->mid *= exp(sigma * normal(&rng));
     if (s->mid < 1.0) s->mid = 1.0;
 

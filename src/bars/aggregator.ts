@@ -76,8 +76,9 @@ const F_STATE = 0, // 0 empty, 1 open, 2 published provisionally
   F_OPEN_N = 14,
   F_CLOSE_S = 15, // time of the close
   F_CLOSE_N = 16,
-  F_LISTED = 17; // 1 while the record is in its window's open list
-const F = 18;
+  F_LISTED = 17, // 1 while the record is in its window's open list
+  F_DIRTY = 18; // changed since the last live update
+const F = 19;
 
 const S_EMPTY = 0, S_OPEN = 1, S_PROVISIONAL = 2;
 const TWO32 = 4294967296;
@@ -222,6 +223,7 @@ export class BarAggregator {
         st[e + F_PV] = price * size;
         st[e + F_FIRST] = st[e + F_LAST] = seq;
         st[e + F_REV] = 0;
+        st[e + F_DIRTY] = 1;
         st[e + F_EXP] = t.priceExp();
         st[e + F_OPEN_S] = st[e + F_CLOSE_S] = sec;
         st[e + F_OPEN_N] = st[e + F_CLOSE_N] = nsec;
@@ -257,6 +259,7 @@ export class BarAggregator {
       st[e + F_VOL] += size;
       st[e + F_TRADES]++;
       st[e + F_PV] += price * size;
+      st[e + F_DIRTY] = 1;
       if (seq < st[e + F_FIRST]) st[e + F_FIRST] = seq;
       if (seq > st[e + F_LAST]) st[e + F_LAST] = seq;
       if (state === S_PROVISIONAL) {
@@ -399,6 +402,27 @@ export class BarAggregator {
     f[i + B.revision] = st[e + F_REV];
     o.commit(BAR_BYTES);
     if (!final) this.updates++;
+  }
+
+  /**
+   * Publishes every open bar that changed since the last call as an
+   * in-progress update (`final: false`), for live charts. Called on a
+   * timer, not per tick, so updates are conflated. Returns how many.
+   */
+  publishLive(): number {
+    let n = 0;
+    const st = this.st;
+    for (let w = 0; w < this.nw; w++) {
+      const list = this.openList[w];
+      for (let k = 0; k < this.openCount[w]; k++) {
+        const e = list[k];
+        if (st[e + F_DIRTY] === 0 || st[e + F_STATE] === S_EMPTY) continue;
+        st[e + F_DIRTY] = 0;
+        this.publish(w, Math.floor(e / F / this.depth) % this.cap, e, false);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Forgets all bars and the watermark (a replay starts over). Allocation-free. */

@@ -21,7 +21,39 @@ import { type RingConsumer, RingProducer } from "../ring/ring.ts";
 import { Idler } from "../pipeline/idle.ts";
 
 /** Event kinds (slot 0 of each record). */
-export const Ev = { bar: 1, late: 2, symbol: 3, gap: 4 } as const;
+export const Ev = { bar: 1, late: 2, symbol: 3, gap: 4, trade: 5, quote: 6 } as const;
+
+/** Slots of a trade or quote record (quotes: price/size = bid, price2/size2 = ask). */
+export const TK = {
+  kind: 0,
+  symbol: 1,
+  sec: 2,
+  nsec: 3,
+  seq: 4,
+  price: 5,
+  size: 6,
+  price2: 7,
+  size2: 8,
+  exp: 9,
+  side: 10,
+} as const;
+/** Bytes of a trade/quote record. */
+export const TICK_BYTES = 11 * 8;
+
+/** A decoded trade or quote. */
+export interface TickEvent {
+  kind: "trade" | "quote";
+  symbol: number;
+  sec: number;
+  nsec: number;
+  seq: number;
+  price: number;
+  size: number;
+  price2: number;
+  size2: number;
+  exp: number;
+  side: number;
+}
 
 /** Slots of a bar record. */
 export const B = {
@@ -101,6 +133,7 @@ export interface EventHandlers {
   bar?(b: BarEvent): void;
   late?(l: LateEvent): void;
   symbol?(id: number, name: string): void;
+  tick?(t: TickEvent): void;
   gap?(session: number, first: number, last: number): void;
 }
 
@@ -139,6 +172,15 @@ export class EventWriter {
   /** Finishes the record reserved last. */
   commit(bytes: number): void {
     this.p.commit(bytes);
+  }
+
+  /**
+   * Reserves without waiting: -1 when the ring is full (the caller drops
+   * and counts). For per-tick events, which must never hold up ingestion.
+   */
+  tryReserve(bytes: number): number {
+    const at = this.p.reserve(bytes);
+    return at < 0 ? -1 : at >> 3;
   }
 
   /** Announces a symbol name (once per symbol). */
@@ -227,6 +269,22 @@ export class EventReader {
       }
       case Ev.gap:
         h.gap?.(f[i + 1], f[i + 2], f[i + 3]);
+        break;
+      case Ev.trade:
+      case Ev.quote:
+        h.tick?.({
+          kind: f[i] === Ev.trade ? "trade" : "quote",
+          symbol: f[i + TK.symbol],
+          sec: f[i + TK.sec],
+          nsec: f[i + TK.nsec],
+          seq: f[i + TK.seq],
+          price: f[i + TK.price],
+          size: f[i + TK.size],
+          price2: f[i + TK.price2],
+          size2: f[i + TK.size2],
+          exp: f[i + TK.exp],
+          side: f[i + TK.side],
+        });
         break;
       default:
         throw new Error(`unknown pipeline event ${f[i]} (${len} bytes)`);

@@ -61,6 +61,11 @@ export interface RunOptions {
   idleCloseMs: number;
   quiet: boolean;
   http: boolean;
+  httpHost: string;
+  httpPort: number;
+  token?: string;
+  slowPolicy: "drop" | "disconnect";
+  maxSubscriptions: number;
   help: boolean;
 }
 
@@ -130,6 +135,16 @@ Run:
   --duration S         stop after S seconds (0 = until Ctrl-C or end)
   --status-interval S  status line period in seconds (1; 0 = off)
   --quiet              no status line
+  --http HOST:PORT     HTTP/WebSocket server address (127.0.0.1:8080); port
+                       0 picks a free one. Dashboard at /, REST under /v1,
+                       WebSocket /v1/stream, Prometheus /metrics
+  --token TOKEN        require this bearer token (HTTP Authorization header,
+                       or a first {"op":"auth","token":...} on the socket);
+                       mandatory when binding to a non-loopback address
+  --slow-policy P      slow WebSocket clients: drop (default; bars and stats
+                       conflate, other messages dropped with a notice) |
+                       disconnect (close code 4009)
+  --max-subscriptions N  channel/symbol pairs per connection (1000)
   --no-http            run without the HTTP/WebSocket server
   -h, --help           this text
 
@@ -225,6 +240,10 @@ const OPTIONS = {
   "idle-close": { type: "string" },
   quiet: { type: "boolean" },
   "no-http": { type: "boolean" },
+  http: { type: "string" },
+  token: { type: "string" },
+  "slow-policy": { type: "string" },
+  "max-subscriptions": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -300,6 +319,44 @@ function parseBars(v: Record<string, string | undefined>) {
     fill: oneOf("fill", v.fill, ["none", "prev"] as const, "none"),
     barsOut: v["bars-out"],
     idleCloseMs: duration("idle-close", v["idle-close"], 0),
+  };
+}
+
+function parseHttp(v: Record<string, string | boolean | undefined>) {
+  const addr = (v.http as string | undefined) ?? "127.0.0.1:8080";
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(addr);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`--http: expected HOST:PORT, got '${addr}'`);
+  if (v.http !== undefined && v["no-http"]) {
+    throw new UsageError("--http and --no-http contradict each other");
+  }
+  const host = m[1].replace(/^\[|\]$/g, "");
+  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  const token = v.token as string | undefined;
+  if (token !== undefined && token.length < 8) {
+    throw new UsageError("--token: use at least 8 characters");
+  }
+  if (!loopback && !v["no-http"] && token === undefined) {
+    throw new UsageError(
+      `--http ${addr} is not a loopback address: give --token TOKEN so clients must authenticate`,
+    );
+  }
+  return {
+    httpHost: host,
+    httpPort: Number(m[2]),
+    token,
+    slowPolicy: oneOf(
+      "slow-policy",
+      v["slow-policy"] as string | undefined,
+      ["drop", "disconnect"] as const,
+      "drop",
+    ),
+    maxSubscriptions: num(
+      "max-subscriptions",
+      v["max-subscriptions"] as string | undefined,
+      1000,
+      1,
+      1e6,
+    ),
   };
 }
 
@@ -390,6 +447,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     ...parseBars(values as Record<string, string | undefined>),
     quiet: values.quiet === true,
     http: values["no-http"] !== true,
+    ...parseHttp(values as Record<string, string | boolean | undefined>),
     help: values.help === true,
   };
   if (o.help) return o;

@@ -20,7 +20,8 @@ import { SeqResult, Sequencer } from "./sequencer.ts";
 import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
-import type { EventWriter } from "../bars/events.ts";
+import { Ev, type EventWriter, TICK_BYTES, TK } from "../bars/events.ts";
+import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import type { Histogram } from "./latency.ts";
 
 /** A sequence gap, reported to the summary and (later) subscribers. */
@@ -48,7 +49,37 @@ export interface ConsumerOptions {
    */
   latency?: Histogram;
   clock?: () => number;
+  /**
+   * Latest trade and quote per symbol (LATEST_STRIDE float64s each), in
+   * shared memory so the server thread can read them without messages.
+   */
+  latest?: Float64Array;
+  /**
+   * Shared word saying which per-tick events subscribers want
+   * (TickWant bits); read once per frame.
+   */
+  want?: Int32Array;
 }
+
+/** Per-symbol slots of the `latest` array. */
+export const LATEST = {
+  price: 0,
+  size: 1,
+  sec: 2,
+  nsec: 3,
+  seq: 4,
+  exp: 5,
+  bid: 6,
+  bidSize: 7,
+  ask: 8,
+  askSize: 9,
+  quoteSec: 10,
+  quoteNsec: 11,
+} as const;
+/** Float64 slots per symbol in `latest`. */
+export const LATEST_STRIDE = 12;
+/** Bits of the `want` word. */
+export const TickWant = { trades: 1, quotes: 2 } as const;
 
 const TWO32 = 4294967296;
 
@@ -72,6 +103,11 @@ export class TickConsumer {
   readonly bars?: BarAggregator;
   readonly events?: EventWriter;
   readonly latency?: Histogram;
+  readonly latest: Float64Array;
+  /** Trade/quote events dropped because the event ring was full. */
+  tickEventDrops = 0;
+  private readonly want?: Int32Array;
+  private readonly frameSeq = new Float64Array(1); // first sequence of the open frame
   private readonly clock?: () => number;
   private readonly maxGapEvents: number;
   private announced = 0;
@@ -90,6 +126,8 @@ export class TickConsumer {
     this.events = opts.events;
     this.latency = opts.latency;
     this.clock = opts.clock;
+    this.latest = opts.latest ?? new Float64Array(cap * LATEST_STRIDE);
+    this.want = opts.want;
   }
 
   /** Ring record handler (a stable function: pass it to RingConsumer.poll). */
@@ -124,8 +162,10 @@ export class TickConsumer {
       c[C.sessionOverflow]++;
     }
     let hash = this.hash;
-    const h = r.header, bars = this.bars;
+    const h = r.header, bars = this.bars, latest = this.latest;
     const first = h.firstSeqHi() * TWO32 + h.firstSeqLo();
+    const want = this.want === undefined ? 0 : this.want[0];
+    this.frameSeq[0] = first;
     for (let i = this.seq.skip; i < n; i++) {
       const t = r.tick(i);
       const kind = t.kind();
@@ -145,11 +185,19 @@ export class TickConsumer {
         c[C.labelled]++;
         this.labels[label & 7]++;
       }
+      const L = sym * LATEST_STRIDE;
       if (kind === 1) {
         c[C.trades]++;
         c[C.volume] += size;
         this.lastPrice[sym] = price;
         this.tradesBySymbol[sym]++;
+        latest[L + LATEST.price] = price;
+        latest[L + LATEST.size] = size;
+        latest[L + LATEST.sec] = t.tsSec();
+        latest[L + LATEST.nsec] = t.tsNsec();
+        latest[L + LATEST.seq] = first + i;
+        latest[L + LATEST.exp] = t.priceExp();
+        if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
         if (bars !== undefined) {
           bars.scratch[0] = first + i;
           bars.onTrade(sym, t);
@@ -158,6 +206,14 @@ export class TickConsumer {
         c[C.quotes]++;
         this.bid[sym] = price;
         this.ask[sym] = t.price2Hi() * TWO32 + t.price2Lo();
+        latest[L + LATEST.bid] = price;
+        latest[L + LATEST.bidSize] = size;
+        latest[L + LATEST.ask] = this.ask[sym];
+        latest[L + LATEST.askSize] = t.size2();
+        latest[L + LATEST.quoteSec] = t.tsSec();
+        latest[L + LATEST.quoteNsec] = t.tsNsec();
+        latest[L + LATEST.exp] = t.priceExp();
+        if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
       } else {
         c[C.unknownKind]++;
       }
@@ -174,6 +230,30 @@ export class TickConsumer {
       c[C.late] = bars.late;
     }
   };
+
+  /** A trade/quote event for subscribers; dropped (counted) if the ring is full. */
+  private tickEvent(kind: number, sym: number, t: Tick, i: number): void {
+    const ev = this.events;
+    if (ev === undefined) return;
+    const at = ev.tryReserve(TICK_BYTES);
+    if (at < 0) {
+      this.tickEventDrops++;
+      return;
+    }
+    const f = ev.f64;
+    f[at + TK.kind] = kind;
+    f[at + TK.symbol] = sym;
+    f[at + TK.sec] = t.tsSec();
+    f[at + TK.nsec] = t.tsNsec();
+    f[at + TK.seq] = this.frameSeq[0] + i;
+    f[at + TK.price] = t.priceHi() * TWO32 + t.priceLo();
+    f[at + TK.size] = t.size();
+    f[at + TK.price2] = t.price2Hi() * TWO32 + t.price2Lo();
+    f[at + TK.size2] = t.size2();
+    f[at + TK.exp] = t.priceExp();
+    f[at + TK.side] = t.side();
+    ev.commit(TICK_BYTES);
+  }
 
   /** Tells downstream the name of a newly seen symbol (once per symbol). */
   private announce(sym: number): void {

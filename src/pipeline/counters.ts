@@ -36,6 +36,7 @@ export const C = {
   labelled: 18,
   heartbeats: 19,
   sessionOverflow: 20,
+  tickEventDrops: 21,
 } as const;
 
 /** Number of slots. */

@@ -20,6 +20,8 @@ export const Ctl = {
   command: 0,
   /** slot: wake word the worker sleeps on */
   wake: 1,
+  /** slot: which per-tick events subscribers want (TickWant bits) */
+  want: 2,
   /** command: keep consuming */
   run: 0,
   /** command: finish once the ring is closed and empty */
@@ -45,6 +47,10 @@ export interface WorkerStart {
   maxSymbols: number;
   /** Receive-to-bar latency histogram (HIST_SLOTS float64s, shared). */
   latency: Float64Array<SharedArrayBuffer>;
+  /** Latest trade/quote per symbol (consumer LATEST layout), shared. */
+  latest: Float64Array<SharedArrayBuffer>;
+  /** Publish changed open bars every this many ms (0 = never). */
+  liveBarsMs: number;
   /** Event ring (pipeline -> main thread). */
   events: SharedArrayBuffer;
   /** Bar stage settings; undefined = no bars. */

@@ -26,6 +26,10 @@ import { type EventHandlers, EventReader, type LateEvent } from "../bars/events.
 import { barLine, NdjsonWriter, scalePrice } from "../bars/ndjson.ts";
 import { isoNs } from "../bars/duration.ts";
 import { HIST_SLOTS, Histogram, type Percentiles } from "./latency.ts";
+import { MarketState } from "../server/state.ts";
+import { Hub } from "../server/hub.ts";
+import { type RunningServer, startServer } from "../server/app.ts";
+import { LATEST_STRIDE } from "./consumer.ts";
 
 /** The JSON summary printed at exit. */
 export interface Summary {
@@ -108,6 +112,7 @@ export async function runPipeline(
   const events = new EventReader(new RingConsumer(eventRing));
   const counters = createCounters();
   const latency = new Histogram(new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8)));
+  const latest = new Float64Array(new SharedArrayBuffer(o.maxSymbols * LATEST_STRIDE * 8));
   const control = createControl();
   const cfg = feedConfig(o);
 
@@ -144,6 +149,8 @@ export async function runPipeline(
     maxSymbols: o.maxSymbols,
     events: eventRing,
     latency: latency.slots,
+    latest,
+    liveBarsMs: o.http ? 250 : 0,
     idleCloseMs: o.idleCloseMs,
     bars: {
       windowsMs: o.windowsMs,
@@ -170,20 +177,114 @@ export async function runPipeline(
       throw new FeedStartError(`--bars-out: cannot write ${o.barsOut}: ${(e as Error).message}`);
     }
   }
+  // The server (main thread): state fed by the same events, and the hub.
+  const state = new MarketState(o.windows, latest);
+  let hub: Hub | undefined, server: RunningServer | undefined;
+  let feedRef: NativeFeed | undefined;
+  let lastFeedStats: FeedStats | undefined;
+  const t0Wall = performance.now();
+  let rateTicks = 0, rateT = t0Wall, rate = 0;
+  const statsNow = (): Record<string, unknown> => {
+    const c = snapshot(counters), rc = ringCounters(ring);
+    const now = performance.now();
+    if (now - rateT >= 500) {
+      rate = ((c.ticks - rateTicks) * 1000) / (now - rateT);
+      rateTicks = c.ticks;
+      rateT = now;
+    }
+    if (feedRef?.alive) lastFeedStats = feedRef.stats();
+    const fs = lastFeedStats;
+    return {
+      feed: cfg.kind,
+      uptime_s: Number(((now - t0Wall) / 1000).toFixed(3)),
+      ticks_per_s: Math.round(rate),
+      pipeline: c,
+      ring: {
+        used: rc.used,
+        capacity: rc.capacity,
+        fill: rc.used / rc.capacity,
+        drops: rc.drops,
+        published: rc.published,
+      },
+      feed_stats: fs ?? {},
+      latency_ns: latency.summary(),
+      server: hub?.stats ?? {},
+    };
+  };
+  if (o.http) {
+    hub = new Hub(
+      {
+        token: o.token,
+        slowPolicy: o.slowPolicy,
+        maxSubscriptions: o.maxSubscriptions,
+        maxMessageBytes: 64 * 1024,
+        highWater: 1 << 20,
+        heartbeatMs: 1000,
+      },
+      state,
+      control.subarray(Ctl.want, Ctl.want + 1),
+      statsNow,
+    );
+    try {
+      server = startServer({
+        hostname: o.httpHost,
+        port: o.httpPort,
+        token: o.token,
+        state,
+        hub,
+        stats: statsNow,
+        health: () => ({
+          status: "ok",
+          feed: cfg.kind,
+          feed_state: feedRef?.alive ? feedRef.state() : null,
+          windows: o.windows,
+          uptime_s: Number(((performance.now() - t0Wall) / 1000).toFixed(3)),
+        }),
+      });
+    } catch (e) {
+      hub.close();
+      Atomics.store(control, Ctl.command, Ctl.abort);
+      Idler.wake(control, Ctl.wake);
+      await done.catch(() => {});
+      worker.terminate();
+      barsOut?.close();
+      throw new FeedStartError(
+        `--http: cannot listen on ${o.httpHost}:${o.httpPort}: ${
+          (e as Error).message
+        } (use --http HOST:PORT or --no-http)`,
+      );
+    }
+    if (!o.quiet) {
+      console.error(`tickwire: serving ${server.url} (dashboard at /, WebSocket /v1/stream)`);
+    }
+  }
   const handlers: EventHandlers = {
-    symbol: (id, name) => (names[id] = name),
+    symbol: (id, name) => {
+      names[id] = name;
+      state.onSymbol(id, name);
+    },
     bar: (b) => {
       if (b.final && barsOut) barsOut.write(barLine(b, o.windows[b.window], names[b.symbol]));
+      if (hub) hub.bar(state.onBar(b));
     },
     late: (l) => {
       if (lateEvents.length < 1000) lateEvents.push(l);
+      const j = state.onLate(l);
+      hub?.late(j);
     },
+    gap: (session, first, last) => {
+      state.onGap(session, first, last);
+      hub?.gap(session, first, last);
+    },
+    tick: (t) => hub?.tickEvent(t),
   };
 
   let feed: NativeFeed;
   try {
     feed = NativeFeed.start(cfg.kind, ring, cfg.options);
+    feedRef = feed;
   } catch (e) {
+    await server?.close();
     Atomics.store(control, Ctl.command, Ctl.abort);
     Idler.wake(control, Ctl.wake);
     await done.catch(() => {});
@@ -269,6 +370,7 @@ export async function runPipeline(
   while (!events.drained()) events.poll(handlers);
   worker.terminate();
   barsOut?.close();
+  await server?.close();
   const elapsed = (performance.now() - t0) / 1000;
   if (!o.quiet && o.statusInterval > 0) status(true);
 

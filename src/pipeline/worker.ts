@@ -33,7 +33,10 @@ function run(msg: WorkerStart): WorkerDone {
     events,
     latency: new Histogram(msg.latency),
     clock: () => now(),
+    latest: msg.latest,
+    want: msg.control.subarray(Ctl.want, Ctl.want + 1),
   });
+  let nextLive = performance.now() + msg.liveBarsMs;
   const ctl = msg.control;
   const idler = new Idler(msg.idle, {
     spins: msg.spins,
@@ -47,7 +50,15 @@ function run(msg: WorkerStart): WorkerDone {
   let lastTickWall = performance.now(), lastTickWm = -Infinity;
   for (;;) {
     const n = ring.poll(onRecord, 4096);
+    if (bars && msg.liveBarsMs > 0) {
+      const t = performance.now();
+      if (t >= nextLive) {
+        nextLive = t + msg.liveBarsMs;
+        if (bars.publishLive() > 0) events.flush();
+      }
+    }
     if (n > 0) {
+      counters[C.tickEventDrops] = consumer.tickEventDrops;
       events.flush();
       idler.reset();
       if (bars && msg.idleCloseMs > 0) {

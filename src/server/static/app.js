@@ -1,0 +1,192 @@
+// tickwire dashboard: candlesticks + volume per symbol and window from the
+// REST history and the WebSocket stream, anomaly markers, feed statistics.
+// A token, when the server needs one, comes from the URL: /#token=...
+(() => {
+  "use strict";
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  const auth = token ? { headers: { authorization: `Bearer ${token}` } } : {};
+  const $ = (id) => document.getElementById(id);
+  const LC = window.LightweightCharts;
+  const state = { symbol: null, window: null, ws: null, candles: 0, anomalies: 0 };
+  window.__tickwire = state;
+
+  const chart = LC.createChart($("chart"), {
+    autoSize: true,
+    layout: { background: { color: "#101418" }, textColor: "#d8dee4" },
+    grid: { vertLines: { color: "#1c242c" }, horzLines: { color: "#1c242c" } },
+    timeScale: { timeVisible: true, secondsVisible: true, barSpacing: 10, rightOffset: 4 },
+  });
+  const candles = chart.addSeries(LC.CandlestickSeries, {
+    upColor: "#26a69a",
+    downColor: "#ef5350",
+    borderVisible: false,
+    wickUpColor: "#26a69a",
+    wickDownColor: "#ef5350",
+  });
+  const volume = chart.addSeries(LC.HistogramSeries, {
+    priceFormat: { type: "volume" },
+    priceScaleId: "",
+  });
+  volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+  const markers = LC.createSeriesMarkers ? LC.createSeriesMarkers(candles, []) : null;
+  const markerList = [];
+
+  const point = (b) => ({
+    time: Math.floor(Date.parse(b.start) / 1000),
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+  });
+  const vol = (b) => ({
+    time: Math.floor(Date.parse(b.start) / 1000),
+    value: b.volume,
+    color: b.close >= b.open ? "#26a69a88" : "#ef535088",
+  });
+  let lastTime = 0;
+  function addBar(b) {
+    const p = point(b);
+    if (p.time < lastTime) return; // the chart only moves forward
+    if (p.time > lastTime) state.candles++;
+    lastTime = p.time;
+    candles.update(p);
+    volume.update(vol(b));
+  }
+
+  async function getJson(path) {
+    const r = await fetch(path, auth);
+    if (!r.ok) throw new Error(`${path}: ${r.status}`);
+    return r.json();
+  }
+
+  async function load() {
+    const hist = await getJson(
+      `/v1/bars?symbol=${encodeURIComponent(state.symbol)}&window=${state.window}&limit=1000`,
+    );
+    const bars = hist.bars.filter((b) => b.volume > 0 || b.filled);
+    candles.setData(bars.map(point));
+    volume.setData(bars.map(vol));
+    state.candles = bars.length;
+    lastTime = bars.length ? point(bars[bars.length - 1]).time : 0;
+    markerList.length = 0;
+    markers?.setMarkers([]);
+    subscribe();
+  }
+
+  function subscribe() {
+    const ws = state.ws;
+    if (!ws || ws.readyState !== 1) return;
+    ws.send(
+      JSON.stringify({
+        op: "unsubscribe",
+        id: 1,
+        channels: ["bars:" + state.window, "anomalies"],
+        symbols: ["*"],
+      }),
+    );
+    ws.send(
+      JSON.stringify({
+        op: "subscribe",
+        id: 2,
+        channels: ["bars:" + state.window, "anomalies"],
+        symbols: [state.symbol],
+      }),
+    );
+  }
+
+  function connect() {
+    const ws = new WebSocket(
+      `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/stream`,
+    );
+    state.ws = ws;
+    ws.onopen = () => {
+      $("conn").classList.add("on");
+      if (token) ws.send(JSON.stringify({ op: "auth", id: 0, token }));
+      ws.send(JSON.stringify({ op: "subscribe", id: 3, channels: ["stats"], symbols: ["*"] }));
+      if (state.symbol) subscribe();
+    };
+    ws.onclose = () => {
+      $("conn").classList.remove("on");
+      setTimeout(connect, 1000);
+    };
+    ws.onmessage = (e) => {
+      if (typeof e.data !== "string") return;
+      const m = JSON.parse(e.data);
+      if (m.type === "bar" && m.symbol === state.symbol && m.window === state.window) addBar(m);
+      else if (m.type === "snapshot") {
+        for (const b of m.bars) {
+          if (b.symbol === state.symbol && b.window === state.window) addBar(b);
+          else if (m.type === "stats") showStats(m);
+          else if (m.type === "anomaly" && m.symbol === state.symbol) {
+            state.anomalies++;
+            $("s-anom").textContent = state.anomalies;
+            markerList.push({
+              time: Math.floor(Date.parse(m.time) / 1000),
+              position: "aboveBar",
+              color: "#ffb300",
+              shape: "arrowDown",
+              text: m.kind,
+            });
+            markers?.setMarkers(markerList.slice(-200));
+          }
+        }
+      }
+    };
+  }
+
+  const fmt = (x) =>
+    x >= 1e6
+      ? (x / 1e6).toFixed(2) + "M"
+      : x >= 1e3
+      ? (x / 1e3).toFixed(1) + "k"
+      : String(Math.round(x));
+  function showStats(s) {
+    $("s-feed").textContent = s.feed;
+    $("s-rate").textContent = fmt(s.ticks_per_s);
+    $("s-ticks").textContent = fmt(s.pipeline.ticks);
+    $("s-ring").textContent = (s.ring.fill * 100).toFixed(1) + "%";
+    $("s-drops").textContent = fmt(s.ring.drops);
+    $("s-gaps").textContent = s.pipeline.gaps;
+    $("s-late").textContent = s.pipeline.late;
+    $("s-lat").textContent = `${(s.latency_ns.p50 / 1e3).toFixed(1)} / ${
+      (s.latency_ns.p99 / 1e3).toFixed(1)
+    }`;
+  }
+
+  async function init() {
+    const { symbols, windows } = await getJson("/v1/symbols");
+    const usable = windows.filter((w) => !/^\d+ms$/.test(w)); // the chart's time unit is a second
+    $("window").innerHTML = usable.map((w) => `<option>${w}</option>`).join("");
+    const fill = (list) => {
+      const cur = $("symbol").value;
+      $("symbol").innerHTML = list.map((s) =>
+        `<option${s.symbol === cur ? " selected" : ""}>${s.symbol}</option>`
+      ).join("");
+    };
+    fill(symbols);
+    state.window = usable[0];
+    state.symbol = symbols[0]?.symbol ?? null;
+    $("symbol").onchange = () => {
+      state.symbol = $("symbol").value;
+      load();
+    };
+    $("window").onchange = () => {
+      state.window = $("window").value;
+      load();
+    };
+    connect();
+    showStats(await getJson("/v1/stats"));
+    if (state.symbol) await load();
+    setInterval(async () => { // new symbols appear as the feed runs
+      const r = await getJson("/v1/symbols");
+      fill(r.symbols);
+      if (!state.symbol && r.symbols.length) {
+        state.symbol = r.symbols[0].symbol;
+        load();
+      }
+    }, 3000);
+  }
+  init().catch((e) => {
+    document.body.insertAdjacentHTML("beforeend", `<p role="alert">${e.message}</p>`);
+  });
+})();
