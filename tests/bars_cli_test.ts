@@ -17,6 +17,7 @@ Deno.test("SIGINT flushes every open window as final into --bars-out", async () 
       "--quiet",
       "--rate",
       "20000",
+      "--no-http",
     ],
     stdout: "piped",
     stderr: "piped",

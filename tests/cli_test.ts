@@ -86,7 +86,15 @@ Deno.test("a finite synthetic feed ends by itself with the JSON summary", async 
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`the default run prints a live status and, on ${sig}, the summary`, async () => {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}src/main.ts`, "--status-interval", "0.3"],
+      args: [
+        "run",
+        "-A",
+        `${ROOT}src/main.ts`,
+        "--status-interval",
+        "0.3",
+        "--http",
+        "127.0.0.1:0",
+      ],
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -42,9 +42,19 @@ export async function deno(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/**
+ * Tests never take the default port 8080: unless a test chooses, the
+ * server binds a free port.
+ */
+function withFreePort(args: string[]): string[] {
+  return args.includes("--http") || args.includes("--no-http") || args.includes("--help")
+    ? args
+    : [...args, "--http", "127.0.0.1:0"];
+}
+
 /** `deno task run` equivalent. */
 export function tickwire(args: string[], opts: { timeoutMs?: number } = {}): Promise<Run> {
-  return deno("src/main.ts", args, opts);
+  return deno("src/main.ts", withFreePort(args), opts);
 }
 
 /** Parses the last JSON line of stdout. */
@@ -99,7 +109,7 @@ export interface Background {
 
 /** Starts `deno run src/main.ts ARGS` (optionally wrapped, e.g. ip netns exec). */
 export function startTickwire(args: string[], wrap: string[] = []): Background {
-  const argv = [...wrap, Deno.execPath(), "run", "-A", `${ROOT}src/main.ts`, ...args];
+  const argv = [...wrap, Deno.execPath(), "run", "-A", `${ROOT}src/main.ts`, ...withFreePort(args)];
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdout: "piped",
