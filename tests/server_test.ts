@@ -89,7 +89,7 @@ Deno.test("REST: health, stats, symbols, bars, latest ticks, anomalies, metrics,
     const latest = (await getJson(`${u}/v1/ticks/latest?symbol=${s}`)).body;
     assert.equal(latest.symbol, s);
     assert.ok(latest.trade.price > 0 && latest.quote.ask >= latest.quote.bid);
-    assert.deepEqual((await getJson(`${u}/v1/anomalies?since=0`)).body, { anomalies: [] });
+    assert.ok(Array.isArray((await getJson(`${u}/v1/anomalies?since=0`)).body.anomalies));
     for (
       const [path, status, code] of [
         ["/v1/bars?window=1s", 400, "bad_parameter"],
@@ -425,4 +425,27 @@ Deno.test({
       await bg.stop();
     }
   },
+});
+
+Deno.test("anomalies reach WebSocket subscribers and /v1/anomalies", async () => {
+  const bg = startTickwire([...SYNTH, "--anomalies", "0.002"]);
+  try {
+    await bg.ready;
+    const u = bg.url();
+    const c = new Client(u);
+    await c.open;
+    c.send({ op: "subscribe", id: 1, channels: ["anomalies"], symbols: ["*"] });
+    await c.waitFor((m) => m.type === "ack");
+    const a = await c.waitFor((m) => m.type === "anomaly", 10_000);
+    for (const k of ["symbol", "time", "seq", "score", "kind"]) assert.ok(k in a, k);
+    const list = (await getJson(`${u}/v1/anomalies?since=0`)).body.anomalies;
+    assert.ok(list.length >= 1);
+    const later =
+      (await getJson(`${u}/v1/anomalies?since=${new Date(Date.now() + 3600_000).toISOString()}`))
+        .body;
+    assert.deepEqual(later.anomalies, []);
+    c.close();
+  } finally {
+    await bg.stop();
+  }
 });

@@ -21,7 +21,36 @@ import { type RingConsumer, RingProducer } from "../ring/ring.ts";
 import { Idler } from "../pipeline/idle.ts";
 
 /** Event kinds (slot 0 of each record). */
-export const Ev = { bar: 1, late: 2, symbol: 3, gap: 4, trade: 5, quote: 6 } as const;
+export const Ev = { bar: 1, late: 2, symbol: 3, gap: 4, trade: 5, quote: 6, anomaly: 7 } as const;
+
+/** Slots of an anomaly record. */
+export const AN = {
+  kind: 0,
+  symbol: 1,
+  sec: 2,
+  nsec: 3,
+  seq: 4,
+  score: 5,
+  anomaly: 6,
+  price: 7,
+  size: 8,
+  exp: 9,
+} as const;
+/** Bytes of an anomaly record. */
+export const ANOMALY_BYTES = 10 * 8;
+
+/** A decoded anomaly (symbol -1: not tied to a symbol, e.g. a gap). */
+export interface AnomalyEvent {
+  symbol: number;
+  sec: number;
+  nsec: number;
+  seq: number;
+  score: number;
+  kind: number;
+  price: number;
+  size: number;
+  exp: number;
+}
 
 /** Slots of a trade or quote record (quotes: price/size = bid, price2/size2 = ask). */
 export const TK = {
@@ -134,6 +163,7 @@ export interface EventHandlers {
   late?(l: LateEvent): void;
   symbol?(id: number, name: string): void;
   tick?(t: TickEvent): void;
+  anomaly?(a: AnomalyEvent): void;
   gap?(session: number, first: number, last: number): void;
 }
 
@@ -269,6 +299,19 @@ export class EventReader {
       }
       case Ev.gap:
         h.gap?.(f[i + 1], f[i + 2], f[i + 3]);
+        break;
+      case Ev.anomaly:
+        h.anomaly?.({
+          symbol: f[i + AN.symbol],
+          sec: f[i + AN.sec],
+          nsec: f[i + AN.nsec],
+          seq: f[i + AN.seq],
+          score: f[i + AN.score],
+          kind: f[i + AN.anomaly],
+          price: f[i + AN.price],
+          size: f[i + AN.size],
+          exp: f[i + AN.exp],
+        });
         break;
       case Ev.trade:
       case Ev.quote:

@@ -59,6 +59,8 @@ export interface RunOptions {
   fill: "none" | "prev";
   barsOut?: string;
   idleCloseMs: number;
+  anomaliesOut?: string;
+  anomaly: boolean;
   quiet: boolean;
   http: boolean;
   httpHost: string;
@@ -119,6 +121,11 @@ Bars:
   --idle-close DUR     quiet feeds: after DUR of wall time without ticks,
                        let event time follow the wall clock so open bars
                        still close (default off)
+
+Anomalies:
+  --anomalies-out FILE write every anomaly as NDJSON
+                       {"symbol","time","seq","score","kind",...}
+  --no-anomaly         turn anomaly flagging off
 
 Ring and threads:
   --idle KIND          idle strategy of the feed thread and the consumer:
@@ -238,6 +245,8 @@ const OPTIONS = {
   fill: { type: "string" },
   "bars-out": { type: "string" },
   "idle-close": { type: "string" },
+  "anomalies-out": { type: "string" },
+  "no-anomaly": { type: "boolean" },
   quiet: { type: "boolean" },
   "no-http": { type: "boolean" },
   http: { type: "string" },
@@ -318,6 +327,8 @@ function parseBars(v: Record<string, string | undefined>) {
     alignOffsetMs: duration("align-offset", v["align-offset"], 0),
     fill: oneOf("fill", v.fill, ["none", "prev"] as const, "none"),
     barsOut: v["bars-out"],
+    anomaliesOut: v["anomalies-out"],
+    anomaly: !v["no-anomaly"],
     idleCloseMs: duration("idle-close", v["idle-close"], 0),
   };
 }

@@ -20,7 +20,8 @@ import { SeqResult, Sequencer } from "./sequencer.ts";
 import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
-import { Ev, type EventWriter, TICK_BYTES, TK } from "../bars/events.ts";
+import { AN, ANOMALY_BYTES, Ev, type EventWriter, TICK_BYTES, TK } from "../bars/events.ts";
+import { AnomalyKind, type AnomalyRules } from "../anomaly/rules.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import type { Histogram } from "./latency.ts";
 
@@ -59,6 +60,8 @@ export interface ConsumerOptions {
    * (TickWant bits); read once per frame.
    */
   want?: Int32Array;
+  /** Rule-based anomaly flags (optional). */
+  rules?: AnomalyRules;
 }
 
 /** Per-symbol slots of the `latest` array. */
@@ -107,6 +110,9 @@ export class TickConsumer {
   /** Trade/quote events dropped because the event ring was full. */
   tickEventDrops = 0;
   private readonly want?: Int32Array;
+  readonly rules?: AnomalyRules;
+  /** Anomaly events dropped because the event ring was full. */
+  anomalyDrops = 0;
   private readonly frameSeq = new Float64Array(1); // first sequence of the open frame
   private readonly clock?: () => number;
   private readonly maxGapEvents: number;
@@ -128,6 +134,7 @@ export class TickConsumer {
     this.clock = opts.clock;
     this.latest = opts.latest ?? new Float64Array(cap * LATEST_STRIDE);
     this.want = opts.want;
+    this.rules = opts.rules;
   }
 
   /** Ring record handler (a stable function: pass it to RingConsumer.poll). */
@@ -152,6 +159,11 @@ export class TickConsumer {
           first: this.seq.gapFirst,
           last: this.seq.gapLast,
         });
+      }
+      this.events?.gap(r.session(), this.seq.gapFirst, this.seq.gapLast);
+      if (this.rules !== undefined && n > 0) {
+        const missing = this.seq.gapLast - this.seq.gapFirst + 1;
+        this.anomaly(-1, r.tick(0), AnomalyKind.gap, missing, this.seq.gapFirst);
       }
     } else if (res === SeqResult.duplicate) {
       c[C.duplicates]++;
@@ -198,6 +210,9 @@ export class TickConsumer {
         latest[L + LATEST.seq] = first + i;
         latest[L + LATEST.exp] = t.priceExp();
         if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
+        if (this.rules !== undefined && this.rules.trade(sym, t)) {
+          this.anomaly(sym, t, this.rules.kind, this.rules.score, this.frameSeq[0] + i);
+        }
         if (bars !== undefined) {
           bars.scratch[0] = first + i;
           bars.onTrade(sym, t);
@@ -214,6 +229,9 @@ export class TickConsumer {
         latest[L + LATEST.quoteNsec] = t.tsNsec();
         latest[L + LATEST.exp] = t.priceExp();
         if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
+        if (this.rules !== undefined && this.rules.quote(sym, t)) {
+          this.anomaly(sym, t, this.rules.kind, this.rules.score, this.frameSeq[0] + i);
+        }
       } else {
         c[C.unknownKind]++;
       }
@@ -230,6 +248,30 @@ export class TickConsumer {
       c[C.late] = bars.late;
     }
   };
+
+  /** An anomaly event (rare: not on the normal per-tick path). */
+  private anomaly(sym: number, t: Tick, kind: number, score: number, seq: number): void {
+    this.counters[C.anomalies]++;
+    const ev = this.events;
+    if (ev === undefined) return;
+    const at = ev.tryReserve(ANOMALY_BYTES);
+    if (at < 0) {
+      this.anomalyDrops++;
+      return;
+    }
+    const f = ev.f64;
+    f[at + AN.kind] = Ev.anomaly;
+    f[at + AN.symbol] = sym;
+    f[at + AN.sec] = t.tsSec();
+    f[at + AN.nsec] = t.tsNsec();
+    f[at + AN.seq] = seq;
+    f[at + AN.score] = score;
+    f[at + AN.anomaly] = kind;
+    f[at + AN.price] = t.priceHi() * TWO32 + t.priceLo();
+    f[at + AN.size] = t.size();
+    f[at + AN.exp] = t.priceExp();
+    ev.commit(ANOMALY_BYTES);
+  }
 
   /** A trade/quote event for subscribers; dropped (counted) if the ring is full. */
   private tickEvent(kind: number, sym: number, t: Tick, i: number): void {

@@ -37,6 +37,7 @@ export const C = {
   heartbeats: 19,
   sessionOverflow: 20,
   tickEventDrops: 21,
+  anomalies: 22,
 } as const;
 
 /** Number of slots. */

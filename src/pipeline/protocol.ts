@@ -49,6 +49,8 @@ export interface WorkerStart {
   latency: Float64Array<SharedArrayBuffer>;
   /** Latest trade/quote per symbol (consumer LATEST layout), shared. */
   latest: Float64Array<SharedArrayBuffer>;
+  /** Run the rule-based anomaly flags. */
+  anomaly: boolean;
   /** Publish changed open bars every this many ms (0 = never). */
   liveBarsMs: number;
   /** Event ring (pipeline -> main thread). */
@@ -70,4 +72,5 @@ export interface WorkerDone {
   barUpdates: number;
   eventWaits: number;
   barStateBytes: number;
+  anomalyDrops: number;
 }

@@ -27,6 +27,7 @@ import { barLine, NdjsonWriter, scalePrice } from "../bars/ndjson.ts";
 import { isoNs } from "../bars/duration.ts";
 import { HIST_SLOTS, Histogram, type Percentiles } from "./latency.ts";
 import { MarketState } from "../server/state.ts";
+import { KIND_NAMES } from "../anomaly/rules.ts";
 import { Hub } from "../server/hub.ts";
 import { type RunningServer, startServer } from "../server/app.ts";
 import { LATEST_STRIDE } from "./consumer.ts";
@@ -81,6 +82,9 @@ export interface Summary {
   event_waits: number;
   bars_out_lines: number;
   bar_state_bytes: number;
+  anomalies: number;
+  anomalies_by_kind: Record<string, number>;
+  anomaly_event_drops: number;
   /** receive (C rx stamp) to bar update (TS), per tick */
   latency_ns: Percentiles;
   trades_by_symbol: Record<string, number>;
@@ -151,6 +155,7 @@ export async function runPipeline(
     latency: latency.slots,
     latest,
     liveBarsMs: o.http ? 250 : 0,
+    anomaly: o.anomaly,
     idleCloseMs: o.idleCloseMs,
     bars: {
       windowsMs: o.windowsMs,
@@ -165,18 +170,23 @@ export async function runPipeline(
   // Events from the pipeline: symbol names, final bars, late ticks.
   const names: string[] = [];
   const lateEvents: LateEvent[] = [];
-  let barsOut: NdjsonWriter | undefined;
-  if (o.barsOut) {
+  let barsOut: NdjsonWriter | undefined, anomaliesOut: NdjsonWriter | undefined;
+  for (const [flag, path] of [["--bars-out", o.barsOut], ["--anomalies-out", o.anomaliesOut]]) {
+    if (!path) continue;
     try {
-      barsOut = NdjsonWriter.open(o.barsOut);
+      const w = NdjsonWriter.open(path);
+      if (flag === "--bars-out") barsOut = w;
+      else anomaliesOut = w;
     } catch (e) {
       Atomics.store(control, Ctl.command, Ctl.abort);
       Idler.wake(control, Ctl.wake);
       await done.catch(() => {});
       worker.terminate();
-      throw new FeedStartError(`--bars-out: cannot write ${o.barsOut}: ${(e as Error).message}`);
+      barsOut?.close();
+      throw new FeedStartError(`${flag}: cannot write ${path}: ${(e as Error).message}`);
     }
   }
+  const anomalyKinds: Record<string, number> = {};
   // The server (main thread): state fed by the same events, and the hub.
   const state = new MarketState(o.windows, latest);
   let hub: Hub | undefined, server: RunningServer | undefined;
@@ -277,6 +287,21 @@ export async function runPipeline(
       hub?.gap(session, first, last);
     },
     tick: (t) => hub?.tickEvent(t),
+    anomaly: (a) => {
+      const j = {
+        symbol: a.symbol < 0 ? "*" : names[a.symbol],
+        time: isoNs(a.sec, a.nsec),
+        seq: a.seq,
+        score: Number(a.score.toFixed(4)),
+        kind: KIND_NAMES[a.kind] ?? "unexplained",
+        price: scalePrice(a.price, a.exp),
+        size: a.size,
+      };
+      anomalyKinds[j.kind] = (anomalyKinds[j.kind] ?? 0) + 1;
+      anomaliesOut?.write(JSON.stringify(j));
+      state.onAnomaly(j);
+      hub?.anomaly(j);
+    },
   };
 
   let feed: NativeFeed;
@@ -350,6 +375,7 @@ export async function runPipeline(
     }
     events.poll(handlers);
     barsOut?.flush();
+    anomaliesOut?.flush();
     await new Promise((r) => setTimeout(r, 10));
   }
 
@@ -370,6 +396,7 @@ export async function runPipeline(
   while (!events.drained()) events.poll(handlers);
   worker.terminate();
   barsOut?.close();
+  anomaliesOut?.close();
   await server?.close();
   const elapsed = (performance.now() - t0) / 1000;
   if (!o.quiet && o.statusInterval > 0) status(true);
@@ -429,6 +456,9 @@ export async function runPipeline(
     event_waits: result.eventWaits,
     bars_out_lines: barsOut?.lines ?? 0,
     bar_state_bytes: result.barStateBytes,
+    anomalies: c.anomalies,
+    anomalies_by_kind: anomalyKinds,
+    anomaly_event_drops: result.anomalyDrops,
     latency_ns: latency.summary(),
     labels: Object.fromEntries(
       LABELS.map((l, i) => [l, result.labels[i]]).filter(([l, n]) => l !== "none" && n),

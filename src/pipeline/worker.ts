@@ -17,6 +17,7 @@ import { Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
 import { EventWriter } from "../bars/events.ts";
 import { BarAggregator } from "../bars/aggregator.ts";
 import { Histogram } from "./latency.ts";
+import { AnomalyRules } from "../anomaly/rules.ts";
 import { native } from "../native/lib.ts";
 
 declare const self: Worker & { close(): void };
@@ -34,6 +35,7 @@ function run(msg: WorkerStart): WorkerDone {
     latency: new Histogram(msg.latency),
     clock: () => now(),
     latest: msg.latest,
+    rules: msg.anomaly ? new AnomalyRules(msg.maxSymbols) : undefined,
     want: msg.control.subarray(Ctl.want, Ctl.want + 1),
   });
   let nextLive = performance.now() + msg.liveBarsMs;
@@ -100,6 +102,7 @@ function run(msg: WorkerStart): WorkerDone {
     barUpdates: bars?.updates ?? 0,
     eventWaits: events.waits,
     barStateBytes: bars?.stateBytes ?? 0,
+    anomalyDrops: consumer.anomalyDrops,
   };
 }
 

@@ -1,0 +1,133 @@
+/**
+ * Rule-based anomaly flags, computed per tick in the pipeline Worker from
+ * allocation-free streaming state per symbol. Each rule explains a kind:
+ *
+ * - `price_spike`: a trade more than `spikePct` % away from the reference
+ *   price (the last quote midpoint, else the previous trade);
+ * - `fat_finger`: a trade more than 50 % away (a misplaced digit);
+ * - `volume_burst`: a trade more than `burstX` times the symbol's usual
+ *   size (an EWMA of log size), after a warm-up;
+ * - `crossed_quote`: a quote whose bid is at or above its ask;
+ * - `stale`: the first update of a symbol after more than `staleS`
+ *   seconds of event time without one.
+ *
+ * Sequence gaps are flagged as `gap` by the consumer. The score is the
+ * size of the deviation (e.g. 7 for a 7 % spike). This is the rules layer;
+ * a learned model scoring the same features is a separate stage.
+ *
+ * @example
+ * ```ts
+ * import { AnomalyKind, AnomalyRules } from "./rules.ts";
+ * const r = new AnomalyRules(16);
+ * console.log(AnomalyKind.priceSpike, r.flags); // 1 0
+ * ```
+ * @module
+ */
+import type { Tick } from "../wire/generated/tickwire_generated.ts";
+
+/** Kinds, numbered as in schemas/outbound.fbs AnomalyKind. */
+export const AnomalyKind = {
+  unexplained: 0,
+  priceSpike: 1,
+  fatFinger: 2,
+  volumeBurst: 3,
+  crossedQuote: 4,
+  stale: 5,
+  gap: 6,
+} as const;
+
+/** Names of the kinds on the wire. */
+export const KIND_NAMES = [
+  "unexplained",
+  "price_spike",
+  "fat_finger",
+  "volume_burst",
+  "crossed_quote",
+  "stale",
+  "gap",
+];
+
+/** Thresholds. */
+export interface RuleOptions {
+  spikePct?: number;
+  burstX?: number;
+  staleS?: number;
+}
+
+/** Per-symbol state and the rules. */
+export class AnomalyRules {
+  /** Anomalies flagged. */
+  flags = 0;
+  /** Result of the last check: kind (>0 when flagged) and score. */
+  kind = 0;
+  score = 0;
+  private readonly lastTrade: Float64Array;
+  private readonly mid: Float64Array;
+  private readonly logSize: Float64Array; // EWMA of ln(size)
+  private readonly trades: Float64Array;
+  private readonly lastSec: Float64Array;
+  private readonly spike: number;
+  private readonly burstLog: number;
+  private readonly stale: number;
+
+  constructor(capacity: number, o: RuleOptions = {}) {
+    this.lastTrade = new Float64Array(capacity);
+    this.mid = new Float64Array(capacity);
+    this.logSize = new Float64Array(capacity);
+    this.trades = new Float64Array(capacity);
+    this.lastSec = new Float64Array(capacity);
+    this.spike = (o.spikePct ?? 5) / 100;
+    this.burstLog = Math.log(o.burstX ?? 20);
+    this.stale = o.staleS ?? 10;
+  }
+
+  /** Checks a trade; sets kind/score. Returns true when flagged. */
+  trade(sym: number, t: Tick): boolean {
+    const price = t.priceHi() * 4294967296 + t.priceLo(), size = t.size(), sec = t.tsSec();
+    this.kind = 0;
+    this.checkStale(sym, sec);
+    const ref = this.mid[sym] > 0 ? this.mid[sym] : this.lastTrade[sym];
+    if (ref > 0 && this.kind === 0) {
+      const dev = Math.abs(price - ref) / ref;
+      if (dev > 0.5) this.set(2, dev * 100);
+      else if (dev > this.spike) this.set(1, dev * 100);
+    }
+    const ls = Math.log(size > 0 ? size : 1);
+    const n = this.trades[sym];
+    if (this.kind === 0 && n >= 50 && ls - this.logSize[sym] > this.burstLog) {
+      this.set(3, Math.exp(ls - this.logSize[sym]));
+    }
+    // learn only from prints that look normal, so an anomaly does not
+    // become the new normal
+    if (this.kind === 0 || this.kind === 5) {
+      this.lastTrade[sym] = price;
+      this.logSize[sym] = n === 0 ? ls : this.logSize[sym] + 0.02 * (ls - this.logSize[sym]);
+      this.trades[sym] = n + 1;
+    }
+    if (this.kind !== 0) this.flags++;
+    return this.kind !== 0;
+  }
+
+  /** Checks a quote; sets kind/score. Returns true when flagged. */
+  quote(sym: number, t: Tick): boolean {
+    const bid = t.priceHi() * 4294967296 + t.priceLo();
+    const ask = t.price2Hi() * 4294967296 + t.price2Lo(), sec = t.tsSec();
+    this.kind = 0;
+    this.checkStale(sym, sec);
+    if (this.kind === 0 && bid > 0 && ask > 0 && bid >= ask) this.set(4, ((bid - ask) / ask) * 100);
+    else if (bid > 0 && ask > bid) this.mid[sym] = (bid + ask) / 2;
+    if (this.kind !== 0) this.flags++;
+    return this.kind !== 0;
+  }
+
+  private checkStale(sym: number, sec: number): void {
+    const last = this.lastSec[sym];
+    if (last > 0 && sec - last > this.stale) this.set(5, sec - last);
+    if (sec > last) this.lastSec[sym] = sec;
+  }
+
+  private set(kind: number, score: number): void {
+    this.kind = kind;
+    this.score = score;
+  }
+}
