@@ -269,3 +269,37 @@ Deno.test({
     });
   },
 });
+
+Deno.test("a library built without DPDK refuses --feed dpdk and says how to install it", async () => {
+  await using t = await tempDir();
+  const lib = `${t.dir}/libtickwire-nodpdk.so`;
+  const src = ["ring", "feed", "feed_pattern", "feed_synth", "feed_udp", "feed_pcap"].map((f) =>
+    `${ROOT}ffi/src/${f}.c`
+  );
+  await sh("cc", [
+    "-std=c11",
+    "-O2",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-fPIC",
+    "-fvisibility=hidden",
+    "-pthread",
+    "-shared",
+    `-Wl,--version-script=${ROOT}ffi/tickwire.map`,
+    "-o",
+    lib,
+    ...src,
+    "-lm",
+  ]);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}src/main.ts`, "--feed", "dpdk", "--eal", "--no-huge", "--no-http"],
+    env: { TICKWIRE_LIB: lib },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, err);
+  assert.match(err, /built without DPDK/);
+  assert.match(err, /apt-get install -y libdpdk-dev dpdk pkg-config/);
+});
