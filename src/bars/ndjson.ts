@@ -21,10 +21,27 @@ export function scalePrice(v: number, exp: number): number {
   return exp < 0 ? v / 10 ** -exp : v * 10 ** exp;
 }
 
-/** One NDJSON line (no newline). */
-export function barLine(b: BarEvent, window: string, symbol: string): string {
-  const vwap = b.volume > 0 ? scalePrice(b.pv / b.volume, b.exp) : scalePrice(b.close, b.exp);
-  return JSON.stringify({
+/** A bar as served and written (JSON): prices in instrument units, ISO times. */
+export interface BarJson {
+  symbol: string;
+  window: string;
+  start: string;
+  end: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  trades: number;
+  vwap: number;
+  final: boolean;
+  revision: number;
+  filled: boolean;
+}
+
+/** Converts a bar event for the wire. */
+export function barJson(b: BarEvent, window: string, symbol: string): BarJson {
+  return {
     symbol,
     window,
     start: formatIso(b.start),
@@ -35,10 +52,17 @@ export function barLine(b: BarEvent, window: string, symbol: string): string {
     close: scalePrice(b.close, b.exp),
     volume: b.volume,
     trades: b.trades,
-    vwap,
+    vwap: b.volume > 0 ? scalePrice(b.pv / b.volume, b.exp) : scalePrice(b.close, b.exp),
     final: b.final,
     revision: b.revision,
     filled: b.filled,
+  };
+}
+
+/** One NDJSON line (no newline): the bar plus its first and last sequence. */
+export function barLine(b: BarEvent, window: string, symbol: string): string {
+  return JSON.stringify({
+    ...barJson(b, window, symbol),
     first_seq: b.firstSeq,
     last_seq: b.lastSeq,
   });

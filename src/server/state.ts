@@ -15,27 +15,11 @@
  * @module
  */
 import type { BarEvent, LateEvent } from "../bars/events.ts";
-import { scalePrice } from "../bars/ndjson.ts";
-import { formatIso, isoNs } from "../bars/duration.ts";
-import { LATEST, LATEST_STRIDE } from "../pipeline/consumer.ts";
+import { type BarJson, barJson, scalePrice } from "../bars/ndjson.ts";
+import { isoNs } from "../bars/duration.ts";
 
-/** A bar as served (JSON). */
-export interface BarJson {
-  symbol: string;
-  window: string;
-  start: string;
-  end: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  trades: number;
-  vwap: number;
-  final: boolean;
-  revision: number;
-  filled: boolean;
-}
+export type { BarJson };
+import { LATEST, LATEST_STRIDE } from "../pipeline/consumer.ts";
 
 /** An anomaly as served (JSON); produced by the anomaly stage. */
 export interface AnomalyJson {
@@ -44,26 +28,6 @@ export interface AnomalyJson {
   seq: number;
   score: number;
   kind: string;
-}
-
-/** Converts a bar event for the wire. */
-export function barJson(b: BarEvent, window: string, symbol: string): BarJson {
-  return {
-    symbol,
-    window,
-    start: formatIso(b.start),
-    end: formatIso(b.end),
-    open: scalePrice(b.open, b.exp),
-    high: scalePrice(b.high, b.exp),
-    low: scalePrice(b.low, b.exp),
-    close: scalePrice(b.close, b.exp),
-    volume: b.volume,
-    trades: b.trades,
-    vwap: b.volume > 0 ? scalePrice(b.pv / b.volume, b.exp) : scalePrice(b.close, b.exp),
-    final: b.final,
-    revision: b.revision,
-    filled: b.filled,
-  };
 }
 
 /** Server-side market state. */
