@@ -5,11 +5,14 @@
  * - `price_spike`: a trade more than `spikePct` % away from the reference
  *   price (the last quote midpoint, else the previous trade);
  * - `fat_finger`: a trade more than 50 % away (a misplaced digit);
- * - `volume_burst`: a trade more than `burstX` times the symbol's usual
- *   size (an EWMA of log size), after a warm-up;
+ * - `volume_burst`: a burst of abnormally large prints: the third (and
+ *   every further) print within 2 s of event time that is more than
+ *   `burstX` times the symbol's usual size (an EWMA of log size), after a
+ *   warm-up; one large print on its own is ordinary on real tapes;
  * - `crossed_quote`: a quote whose bid is at or above its ask;
- * - `stale`: the first update of a symbol after more than `staleS`
- *   seconds of event time without one.
+ * - `stale`: the first update of a symbol after a silence longer than
+ *   both `staleS` seconds and 100 times its usual time between updates
+ *   (an EWMA), so a thinly traded name is not stale every few seconds.
  *
  * Sequence gaps are flagged as `gap` by the consumer. The score is the
  * size of the deviation (e.g. 7 for a 7 % spike). This is the rules layer;
@@ -66,6 +69,10 @@ export class AnomalyRules {
   private readonly logSize: Float64Array; // EWMA of ln(size)
   private readonly trades: Float64Array;
   private readonly lastSec: Float64Array;
+  private readonly lastNsec: Float64Array;
+  private readonly meanGap: Float64Array; // EWMA of seconds between updates
+  private readonly bigCount: Float64Array;
+  private readonly bigSince: Float64Array;
   private readonly spike: number;
   private readonly burstLog: number;
   private readonly stale: number;
@@ -76,6 +83,10 @@ export class AnomalyRules {
     this.logSize = new Float64Array(capacity);
     this.trades = new Float64Array(capacity);
     this.lastSec = new Float64Array(capacity);
+    this.lastNsec = new Float64Array(capacity);
+    this.meanGap = new Float64Array(capacity);
+    this.bigCount = new Float64Array(capacity);
+    this.bigSince = new Float64Array(capacity);
     this.spike = (o.spikePct ?? 5) / 100;
     this.burstLog = Math.log(o.burstX ?? 20);
     this.stale = o.staleS ?? 10;
@@ -85,7 +96,7 @@ export class AnomalyRules {
   trade(sym: number, t: Tick): boolean {
     const price = t.priceHi() * 4294967296 + t.priceLo(), size = t.size(), sec = t.tsSec();
     this.kind = 0;
-    this.checkStale(sym, sec);
+    this.checkStale(sym, sec, t.tsNsec());
     const ref = this.mid[sym] > 0 ? this.mid[sym] : this.lastTrade[sym];
     if (ref > 0 && this.kind === 0) {
       const dev = Math.abs(price - ref) / ref;
@@ -94,8 +105,14 @@ export class AnomalyRules {
     }
     const ls = Math.log(size > 0 ? size : 1);
     const n = this.trades[sym];
-    if (this.kind === 0 && n >= 50 && ls - this.logSize[sym] > this.burstLog) {
-      this.set(3, Math.exp(ls - this.logSize[sym]));
+    if (n >= 50 && ls - this.logSize[sym] > this.burstLog) {
+      if (sec - this.bigSince[sym] > 2) {
+        this.bigSince[sym] = sec;
+        this.bigCount[sym] = 0;
+      }
+      if (++this.bigCount[sym] >= 3 && this.kind === 0) {
+        this.set(3, Math.exp(ls - this.logSize[sym]));
+      }
     }
     // learn only from prints that look normal, so an anomaly does not
     // become the new normal
@@ -113,17 +130,28 @@ export class AnomalyRules {
     const bid = t.priceHi() * 4294967296 + t.priceLo();
     const ask = t.price2Hi() * 4294967296 + t.price2Lo(), sec = t.tsSec();
     this.kind = 0;
-    this.checkStale(sym, sec);
+    this.checkStale(sym, sec, t.tsNsec());
     if (this.kind === 0 && bid > 0 && ask > 0 && bid >= ask) this.set(4, ((bid - ask) / ask) * 100);
     else if (bid > 0 && ask > bid) this.mid[sym] = (bid + ask) / 2;
     if (this.kind !== 0) this.flags++;
     return this.kind !== 0;
   }
 
-  private checkStale(sym: number, sec: number): void {
+  private checkStale(sym: number, sec: number, nsec: number): void {
     const last = this.lastSec[sym];
-    if (last > 0 && sec - last > this.stale) this.set(5, sec - last);
-    if (sec > last) this.lastSec[sym] = sec;
+    if (last === 0) {
+      this.lastSec[sym] = sec;
+      this.lastNsec[sym] = nsec;
+      return;
+    }
+    const gap = sec - last + (nsec - this.lastNsec[sym]) / 1e9;
+    if (gap <= 0) return;
+    const usual = this.meanGap[sym];
+    if (gap > this.stale && usual > 0 && gap > 100 * usual) this.set(5, gap);
+    // the EWMA learns from ordinary gaps only
+    this.meanGap[sym] = usual === 0 ? gap : this.kind === 5 ? usual : usual + 0.02 * (gap - usual);
+    this.lastSec[sym] = sec;
+    this.lastNsec[sym] = nsec;
   }
 
   private set(kind: number, score: number): void {
