@@ -140,6 +140,7 @@ Deno.test("a real trading day: a 7 % print and a burst of large prints are flagg
   const flags = (await Deno.readTextFile(out)).trim().split("\n").filter((l) => l).map((l) =>
     JSON.parse(l)
   );
+  assert.equal(flags.length, s.anomalies, "every anomaly is in the file");
   const midnight = Date.UTC(2012, 5, 21, 4) / 1000;
   const secOf = (iso: string) => Date.parse(iso) / 1000 - midnight;
   const spikeFlag = flags.find((f) => f.kind === "price_spike" || f.kind === "fat_finger");

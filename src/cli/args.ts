@@ -16,6 +16,9 @@ import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
 import { parseDuration } from "../bars/duration.ts";
 import { MAX_DEPTH } from "../bars/aggregator.ts";
 
+/** The committed anomaly model (kept here so parsing loads no model code). */
+const DEFAULT_MODEL = new URL("../anomaly/model/anomaly.onnx", import.meta.url).pathname;
+
 /** Bad command line; exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
@@ -61,6 +64,9 @@ export interface RunOptions {
   idleCloseMs: number;
   anomaliesOut?: string;
   anomaly: boolean;
+  model?: string;
+  batchMax: number;
+  batchWaitMs: number;
   quiet: boolean;
   http: boolean;
   httpHost: string;
@@ -125,7 +131,13 @@ Bars:
 Anomalies:
   --anomalies-out FILE write every anomaly as NDJSON
                        {"symbol","time","seq","score","kind",...}
-  --no-anomaly         turn anomaly flagging off
+  --no-anomaly         turn anomaly flagging off (rules and model)
+  --model FILE         ONNX anomaly model (default: the committed
+                       src/anomaly/model/anomaly.onnx, made by 'deno task
+                       train'); its anomaly.json gives the threshold
+  --no-model           rules only, no model scoring
+  --batch-max N        most rows per inference call (1024)
+  --batch-wait MS      longest wait for a batch to fill (20)
 
 Ring and threads:
   --idle KIND          idle strategy of the feed thread and the consumer:
@@ -247,6 +259,10 @@ const OPTIONS = {
   "idle-close": { type: "string" },
   "anomalies-out": { type: "string" },
   "no-anomaly": { type: "boolean" },
+  model: { type: "string" },
+  "no-model": { type: "boolean" },
+  "batch-max": { type: "string" },
+  "batch-wait": { type: "string" },
   quiet: { type: "boolean" },
   "no-http": { type: "boolean" },
   http: { type: "string" },
@@ -329,6 +345,9 @@ function parseBars(v: Record<string, string | undefined>) {
     barsOut: v["bars-out"],
     anomaliesOut: v["anomalies-out"],
     anomaly: !v["no-anomaly"],
+    model: v["no-model"] || v["no-anomaly"] ? undefined : (v.model ?? DEFAULT_MODEL),
+    batchMax: num("batch-max", v["batch-max"], 1024, 1, 65536),
+    batchWaitMs: num("batch-wait", v["batch-wait"], 20, 0, 10_000, false),
     idleCloseMs: duration("idle-close", v["idle-close"], 0),
   };
 }

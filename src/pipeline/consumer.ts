@@ -22,6 +22,8 @@ import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
 import { AN, ANOMALY_BYTES, Ev, type EventWriter, TICK_BYTES, TK } from "../bars/events.ts";
 import { AnomalyKind, type AnomalyRules } from "../anomaly/rules.ts";
+import type { RowWriter } from "../anomaly/rows.ts";
+import { type FeatureExtractor, FEATURES } from "../anomaly/features.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import type { Histogram } from "./latency.ts";
 
@@ -62,6 +64,9 @@ export interface ConsumerOptions {
   want?: Int32Array;
   /** Rule-based anomaly flags (optional). */
   rules?: AnomalyRules;
+  /** Feature rows for the model scorer (optional; needs `features`). */
+  rows?: RowWriter;
+  features?: FeatureExtractor;
 }
 
 /** Per-symbol slots of the `latest` array. */
@@ -111,6 +116,9 @@ export class TickConsumer {
   tickEventDrops = 0;
   private readonly want?: Int32Array;
   readonly rules?: AnomalyRules;
+  readonly rows?: RowWriter;
+  private readonly features?: FeatureExtractor;
+  private readonly fbuf = new Float32Array(FEATURES);
   /** Anomaly events dropped because the event ring was full. */
   anomalyDrops = 0;
   private readonly frameSeq = new Float64Array(1); // first sequence of the open frame
@@ -135,6 +143,8 @@ export class TickConsumer {
     this.latest = opts.latest ?? new Float64Array(cap * LATEST_STRIDE);
     this.want = opts.want;
     this.rules = opts.rules;
+    this.rows = opts.rows;
+    this.features = opts.features;
   }
 
   /** Ring record handler (a stable function: pass it to RingConsumer.poll). */
@@ -210,8 +220,16 @@ export class TickConsumer {
         latest[L + LATEST.seq] = first + i;
         latest[L + LATEST.exp] = t.priceExp();
         if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
+        let rule = 0;
         if (this.rules !== undefined && this.rules.trade(sym, t)) {
-          this.anomaly(sym, t, this.rules.kind, this.rules.score, this.frameSeq[0] + i);
+          rule = this.rules.kind;
+          this.anomaly(sym, t, rule, this.rules.score, this.frameSeq[0] + i);
+        }
+        if (this.rows !== undefined) {
+          // rule -1: still warming up, score but never flag
+          const warm = this.features!.warm(sym);
+          this.features!.extract(sym, t, this.fbuf, 0);
+          this.rows.write(sym, t, this.frameSeq, i, warm ? rule : -1, this.fbuf);
         }
         if (bars !== undefined) {
           bars.scratch[0] = first + i;
@@ -229,8 +247,16 @@ export class TickConsumer {
         latest[L + LATEST.quoteNsec] = t.tsNsec();
         latest[L + LATEST.exp] = t.priceExp();
         if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
+        let rule = 0;
         if (this.rules !== undefined && this.rules.quote(sym, t)) {
-          this.anomaly(sym, t, this.rules.kind, this.rules.score, this.frameSeq[0] + i);
+          rule = this.rules.kind;
+          this.anomaly(sym, t, rule, this.rules.score, this.frameSeq[0] + i);
+        }
+        if (this.rows !== undefined) {
+          // rule -1: still warming up, score but never flag
+          const warm = this.features!.warm(sym);
+          this.features!.extract(sym, t, this.fbuf, 0);
+          this.rows.write(sym, t, this.frameSeq, i, warm ? rule : -1, this.fbuf);
         }
       } else {
         c[C.unknownKind]++;

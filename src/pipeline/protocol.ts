@@ -51,6 +51,8 @@ export interface WorkerStart {
   latest: Float64Array<SharedArrayBuffer>;
   /** Run the rule-based anomaly flags. */
   anomaly: boolean;
+  /** Feature rows ring for the model scorer (undefined = no model). */
+  rows?: SharedArrayBuffer;
   /** Publish changed open bars every this many ms (0 = never). */
   liveBarsMs: number;
   /** Event ring (pipeline -> main thread). */
@@ -73,4 +75,6 @@ export interface WorkerDone {
   eventWaits: number;
   barStateBytes: number;
   anomalyDrops: number;
+  rowsWritten: number;
+  rowsDropped: number;
 }

@@ -28,6 +28,9 @@ import { isoNs } from "../bars/duration.ts";
 import { HIST_SLOTS, Histogram, type Percentiles } from "./latency.ts";
 import { MarketState } from "../server/state.ts";
 import { KIND_NAMES } from "../anomaly/rules.ts";
+import { type LoadedModel, loadModel, ModelError } from "../anomaly/model.ts";
+import type { ModelFlag } from "../anomaly/scorer_worker.ts";
+import { FEATURE_NAMES } from "../anomaly/features.ts";
 import { Hub } from "../server/hub.ts";
 import { type RunningServer, startServer } from "../server/app.ts";
 import { LATEST_STRIDE } from "./consumer.ts";
@@ -85,6 +88,7 @@ export interface Summary {
   anomalies: number;
   anomalies_by_kind: Record<string, number>;
   anomaly_event_drops: number;
+  model: Record<string, unknown> | null;
   /** receive (C rx stamp) to bar update (TS), per tick */
   latency_ns: Percentiles;
   trades_by_symbol: Record<string, number>;
@@ -111,6 +115,18 @@ export async function runPipeline(
   o: RunOptions,
   signal?: AbortSignal,
 ): Promise<Summary> {
+  // The anomaly model is checked before anything starts: a missing or
+  // corrupt file is a usage error, not a failure an hour later.
+  let model: LoadedModel | undefined;
+  if (o.model) {
+    try {
+      model = await loadModel(o.model);
+    } catch (e) {
+      if (e instanceof ModelError) throw new FeedStartError(e.message);
+      throw e;
+    }
+  }
+  const rowsRing = model ? createRing(16 << 20, 4096) : undefined;
   const ring = createRing(o.ringSize, o.maxRecord);
   const eventRing = createRing(4 << 20, 4096);
   const events = new EventReader(new RingConsumer(eventRing));
@@ -156,6 +172,7 @@ export async function runPipeline(
     latest,
     liveBarsMs: o.http ? 250 : 0,
     anomaly: o.anomaly,
+    rows: rowsRing,
     idleCloseMs: o.idleCloseMs,
     bars: {
       windowsMs: o.windowsMs,
@@ -187,6 +204,54 @@ export async function runPipeline(
     }
   }
   const anomalyKinds: Record<string, number> = {};
+  const onAnomaly = (
+    j: { symbol: string; time: string; seq: number; score: number; kind: string },
+  ) => {
+    anomalyKinds[j.kind] = (anomalyKinds[j.kind] ?? 0) + 1;
+    anomaliesOut?.write(JSON.stringify(j));
+    state.onAnomaly(j);
+    hub?.anomaly(j);
+  };
+  // The scoring Worker: rows in through a ring, rare flags out by message.
+  const scorerControl = new Int32Array(new SharedArrayBuffer(8));
+  const scorerStats = new Float64Array(new SharedArrayBuffer(8 * 8));
+  let scorer: Worker | undefined, scorerDone: Promise<void> | undefined;
+  if (model && rowsRing) {
+    scorer = new Worker(new URL("../anomaly/scorer_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    scorerDone = new Promise<void>((resolve) => {
+      scorer!.onmessage = (e) => {
+        if (e.data?.type === "done") resolve();
+        else if (e.data?.type === "flags") {
+          for (const f of e.data.flags as ModelFlag[]) {
+            onAnomaly({
+              symbol: names[f.symbol],
+              time: isoNs(f.sec, f.nsec),
+              seq: f.seq,
+              score: Number(f.score.toFixed(4)),
+              kind: "unexplained",
+              features: Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, f.features[i]])),
+            } as never);
+          }
+        }
+      };
+      scorer!.onerror = (e) => {
+        e.preventDefault();
+        scorerStats[2]++;
+        resolve();
+      };
+    });
+    scorer.postMessage({
+      rows: rowsRing,
+      model: model.bytes,
+      threshold: model.meta.threshold,
+      maxBatch: o.batchMax,
+      maxWaitMs: o.batchWaitMs,
+      control: scorerControl,
+      stats: scorerStats,
+    });
+  }
   // The server (main thread): state fed by the same events, and the hub.
   const state = new MarketState(o.windows, latest);
   let hub: Hub | undefined, server: RunningServer | undefined;
@@ -297,10 +362,7 @@ export async function runPipeline(
         price: scalePrice(a.price, a.exp),
         size: a.size,
       };
-      anomalyKinds[j.kind] = (anomalyKinds[j.kind] ?? 0) + 1;
-      anomaliesOut?.write(JSON.stringify(j));
-      state.onAnomaly(j);
-      hub?.anomaly(j);
+      onAnomaly(j);
     },
   };
 
@@ -394,6 +456,11 @@ export async function runPipeline(
   }
   const result = await done;
   while (!events.drained()) events.poll(handlers);
+  if (scorer) { // the pipeline closed the rows ring: score what is left
+    Atomics.store(scorerControl, 0, 1);
+    await scorerDone;
+    scorer.terminate();
+  }
   worker.terminate();
   barsOut?.close();
   anomaliesOut?.close();
@@ -456,9 +523,22 @@ export async function runPipeline(
     event_waits: result.eventWaits,
     bars_out_lines: barsOut?.lines ?? 0,
     bar_state_bytes: result.barStateBytes,
-    anomalies: c.anomalies,
+    anomalies: Object.values(anomalyKinds).reduce((x, y) => x + y, 0),
     anomalies_by_kind: anomalyKinds,
     anomaly_event_drops: result.anomalyDrops,
+    model: model
+      ? {
+        file: o.model,
+        threshold: model.meta.threshold,
+        rows_written: result.rowsWritten,
+        rows_dropped: result.rowsDropped,
+        rows_scored: scorerStats[0],
+        flagged: scorerStats[1],
+        inference_errors: scorerStats[2],
+        batches: scorerStats[3],
+        ns_per_row: scorerStats[0] ? Math.round(scorerStats[4] / scorerStats[0]) : 0,
+      }
+      : null,
     latency_ns: latency.summary(),
     labels: Object.fromEntries(
       LABELS.map((l, i) => [l, result.labels[i]]).filter(([l, n]) => l !== "none" && n),

@@ -18,6 +18,8 @@ import { EventWriter } from "../bars/events.ts";
 import { BarAggregator } from "../bars/aggregator.ts";
 import { Histogram } from "./latency.ts";
 import { AnomalyRules } from "../anomaly/rules.ts";
+import { RowWriter } from "../anomaly/rows.ts";
+import { FeatureExtractor } from "../anomaly/features.ts";
 import { native } from "../native/lib.ts";
 
 declare const self: Worker & { close(): void };
@@ -36,6 +38,8 @@ function run(msg: WorkerStart): WorkerDone {
     clock: () => now(),
     latest: msg.latest,
     rules: msg.anomaly ? new AnomalyRules(msg.maxSymbols) : undefined,
+    rows: msg.rows ? new RowWriter(msg.rows) : undefined,
+    features: msg.rows ? new FeatureExtractor(msg.maxSymbols) : undefined,
     want: msg.control.subarray(Ctl.want, Ctl.want + 1),
   });
   let nextLive = performance.now() + msg.liveBarsMs;
@@ -60,6 +64,7 @@ function run(msg: WorkerStart): WorkerDone {
       }
     }
     if (n > 0) {
+      consumer.rows?.flush();
       counters[C.tickEventDrops] = consumer.tickEventDrops;
       events.flush();
       idler.reset();
@@ -90,6 +95,7 @@ function run(msg: WorkerStart): WorkerDone {
     counters[C.late] = bars.late;
   }
   events.close();
+  consumer.rows?.close();
   return {
     type: "done",
     gapEvents: consumer.gapEvents,
@@ -103,6 +109,8 @@ function run(msg: WorkerStart): WorkerDone {
     eventWaits: events.waits,
     barStateBytes: bars?.stateBytes ?? 0,
     anomalyDrops: consumer.anomalyDrops,
+    rowsWritten: consumer.rows?.written ?? 0,
+    rowsDropped: consumer.rows?.dropped ?? 0,
   };
 }
 

@@ -1,0 +1,62 @@
+/**
+ * Feature rows on their way from the pipeline Worker to the scoring Worker:
+ * fixed float64 records in a SharedArrayBuffer ring. A full ring drops the
+ * row (counted): ingestion never waits for inference.
+ *
+ * @example
+ * ```ts
+ * import { ROW_BYTES } from "./rows.ts";
+ * console.log(ROW_BYTES); // 112
+ * ```
+ * @module
+ */
+import { RingProducer } from "../ring/ring.ts";
+import type { Tick } from "../wire/generated/tickwire_generated.ts";
+import { FEATURES } from "./features.ts";
+
+/** Slots of a row: symbol, time, sequence, rule kind, then the features. */
+export const RW = { symbol: 0, sec: 1, nsec: 2, seq: 3, rule: 4, features: 6 } as const;
+/** Bytes of a row. */
+export const ROW_BYTES = (6 + FEATURES) * 8;
+
+/** Writer (pipeline Worker). */
+export class RowWriter {
+  /** Rows dropped because the scorer was behind. */
+  dropped = 0;
+  written = 0;
+  private readonly p: RingProducer;
+  private readonly f64: Float64Array;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.p = new RingProducer(sab);
+    this.f64 = new Float64Array(sab, 0, sab.byteLength >> 3);
+  }
+
+  /** Appends one row (features from `f`); the sequence comes from seq[0] + i. */
+  write(sym: number, t: Tick, seq: Float64Array, i: number, rule: number, f: Float32Array): void {
+    const at = this.p.reserve(ROW_BYTES);
+    if (at < 0) {
+      this.dropped++;
+      return;
+    }
+    const x = this.f64, b = at >> 3;
+    x[b + RW.symbol] = sym;
+    x[b + RW.sec] = t.tsSec();
+    x[b + RW.nsec] = t.tsNsec();
+    x[b + RW.seq] = seq[0] + i;
+    x[b + RW.rule] = rule;
+    for (let k = 0; k < FEATURES; k++) x[b + RW.features + k] = f[k];
+    this.p.commit(ROW_BYTES);
+    this.written++;
+  }
+
+  /** Publishes written rows. */
+  flush(): void {
+    this.p.publish();
+  }
+
+  /** Publishes and marks the stream finished. */
+  close(): void {
+    this.p.close();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The scoring Worker: reads feature rows from the rows ring, scores them
+ * with onnxruntime in micro-batches (at most `maxBatch` rows, waiting at
+ * most `maxWaitMs` for a batch to fill), and posts the rows whose score
+ * passes the threshold and that no rule already explained. Off the
+ * per-tick path: the pipeline only writes rows; an inference error is
+ * counted, never fatal.
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import { RingConsumer } from "../ring/ring.ts";
+import { FEATURES } from "./features.ts";
+import { RW } from "./rows.ts";
+
+declare const self: Worker & { close(): void };
+
+/** main -> scorer */
+export interface ScorerStart {
+  rows: SharedArrayBuffer;
+  model: Uint8Array;
+  threshold: number;
+  maxBatch: number;
+  maxWaitMs: number;
+  /** [0] command: 0 run, 1 drain */
+  control: Int32Array;
+  /** [scored, flagged, errors, batches, score_ns] */
+  stats: Float64Array;
+}
+
+/** A model flag. */
+export interface ModelFlag {
+  symbol: number;
+  sec: number;
+  nsec: number;
+  seq: number;
+  score: number;
+  features: number[];
+}
+
+self.onmessage = async (e: MessageEvent<ScorerStart>) => {
+  const m = e.data;
+  const session = await ort.InferenceSession.create(m.model);
+  const ring = new RingConsumer(m.rows);
+  const f64 = new Float64Array(m.rows, 0, m.rows.byteLength >> 3);
+  const feats = new Float32Array(m.maxBatch * FEATURES);
+  const meta = new Float64Array(m.maxBatch * 5);
+  let n = 0, first = 0;
+  const take = (_b: Uint8Array, off: number) => {
+    const b = off >> 3;
+    for (let k = 0; k < FEATURES; k++) feats[n * FEATURES + k] = f64[b + RW.features + k];
+    meta[n * 5] = f64[b + RW.symbol];
+    meta[n * 5 + 1] = f64[b + RW.sec];
+    meta[n * 5 + 2] = f64[b + RW.nsec];
+    meta[n * 5 + 3] = f64[b + RW.seq];
+    meta[n * 5 + 4] = f64[b + RW.rule];
+    n++;
+  };
+  const score = async () => {
+    const t0 = performance.now();
+    try {
+      const out = await session.run({
+        features: new ort.Tensor("float32", feats.slice(0, n * FEATURES), [n, FEATURES]),
+      });
+      const s = out.score.data as Float32Array;
+      const flags: ModelFlag[] = [];
+      for (let i = 0; i < n; i++) {
+        if (s[i] > m.threshold && meta[i * 5 + 4] === 0) {
+          flags.push({
+            symbol: meta[i * 5],
+            sec: meta[i * 5 + 1],
+            nsec: meta[i * 5 + 2],
+            seq: meta[i * 5 + 3],
+            score: s[i],
+            features: Array.from(
+              feats.subarray(i * FEATURES, (i + 1) * FEATURES),
+              (x) => Number(x.toFixed(3)),
+            ),
+          });
+        }
+      }
+      m.stats[0] += n;
+      m.stats[1] += flags.length;
+      if (flags.length) self.postMessage({ type: "flags", flags });
+    } catch {
+      m.stats[2]++;
+    }
+    m.stats[3]++;
+    m.stats[4] += (performance.now() - t0) * 1e6;
+    n = 0;
+  };
+  for (;;) {
+    const got = ring.poll(take, m.maxBatch - n);
+    if (n > 0 && got > 0 && first === 0) first = performance.now();
+    if (n >= m.maxBatch || (n > 0 && performance.now() - first >= m.maxWaitMs)) {
+      await score();
+      first = 0;
+      continue;
+    }
+    if (got === 0) {
+      if (Atomics.load(m.control, 0) === 1 && ring.drained()) {
+        if (n > 0) await score();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+  self.postMessage({ type: "done" });
+  self.close();
+};
