@@ -216,7 +216,8 @@ export async function runPipeline(
   const scorerControl = new Int32Array(new SharedArrayBuffer(8));
   const scorerStats = new Float64Array(new SharedArrayBuffer(8 * 8));
   let scorer: Worker | undefined, scorerDone: Promise<void> | undefined;
-  if (model && rowsRing) {
+  const startScorer = () => {
+    if (!model || !rowsRing) return;
     scorer = new Worker(new URL("../anomaly/scorer_worker.ts", import.meta.url).href, {
       type: "module",
     });
@@ -251,7 +252,7 @@ export async function runPipeline(
       control: scorerControl,
       stats: scorerStats,
     });
-  }
+  };
   // The server (main thread): state fed by the same events, and the hub.
   const state = new MarketState(o.windows, latest);
   let hub: Hub | undefined, server: RunningServer | undefined;
@@ -333,6 +334,7 @@ export async function runPipeline(
       console.error(`tickwire: serving ${server.url} (dashboard at /, WebSocket /v1/stream)`);
     }
   }
+
   const handlers: EventHandlers = {
     symbol: (id, name) => {
       names[id] = name;
@@ -370,6 +372,7 @@ export async function runPipeline(
   try {
     feed = NativeFeed.start(cfg.kind, ring, cfg.options);
     feedRef = feed;
+    startScorer(); // only now: a failed start leaves no onnxruntime thread behind
   } catch (e) {
     await server?.close();
     Atomics.store(control, Ctl.command, Ctl.abort);
