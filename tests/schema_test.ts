@@ -217,6 +217,12 @@ Deno.test("decode + bars in four windows: under one byte allocated per tick", as
   assert.ok(p.gcs <= 3, `${p.gcs} GCs`);
 });
 
+Deno.test("the whole per-tick path (decode, bars, anomaly rules, feature rows): under one byte per tick", async () => {
+  const p = await probe("full");
+  assert.ok(p.ticks >= 10_000_000);
+  assert.ok(p.bytesPerTick < 1, `${p.bytesPerTick.toFixed(3)} bytes per tick`);
+});
+
 Deno.test("control: reading int64 prices as BigInt does allocate, and the probe sees it", async () => {
   const p = await probe("bigint");
   assert.ok(p.gcs > 0);
