@@ -15,7 +15,7 @@ import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { FEATURES } from "./features.ts";
 
 /** Slots of a row: symbol, time, sequence, rule kind, then the features. */
-export const RW = { symbol: 0, sec: 1, nsec: 2, seq: 3, rule: 4, features: 6 } as const;
+export const RW = { symbol: 0, sec: 1, nsec: 2, seq: 3, rule: 4, rx: 5, features: 6 } as const;
 /** Bytes of a row. */
 export const ROW_BYTES = (6 + FEATURES) * 8;
 
@@ -32,7 +32,11 @@ export class RowWriter {
     this.f64 = new Float64Array(sab, 0, sab.byteLength >> 3);
   }
 
-  /** Appends one row (features from `f`); the sequence comes from seq[0] + i. */
+  /**
+   * Appends one row (features from `f`); the sequence is seq[0] + i and the
+   * receive time (CLOCK_MONOTONIC ns, for the added-latency measurement)
+   * seq[1].
+   */
   write(sym: number, t: Tick, seq: Float64Array, i: number, rule: number, f: Float32Array): void {
     const at = this.p.reserve(ROW_BYTES);
     if (at < 0) {
@@ -45,6 +49,7 @@ export class RowWriter {
     x[b + RW.nsec] = t.tsNsec();
     x[b + RW.seq] = seq[0] + i;
     x[b + RW.rule] = rule;
+    x[b + RW.rx] = seq[1];
     for (let k = 0; k < FEATURES; k++) x[b + RW.features + k] = f[k];
     this.p.commit(ROW_BYTES);
     this.written++;

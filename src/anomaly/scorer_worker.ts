@@ -11,6 +11,7 @@ import * as ort from "onnxruntime-node";
 import { RingConsumer } from "../ring/ring.ts";
 import { FEATURES } from "./features.ts";
 import { RW } from "./rows.ts";
+import { native } from "../native/lib.ts";
 
 declare const self: Worker & { close(): void };
 
@@ -23,7 +24,7 @@ export interface ScorerStart {
   maxWaitMs: number;
   /** [0] command: 0 run, 1 drain */
   control: Int32Array;
-  /** [scored, flagged, errors, batches, score_ns] */
+  /** [scored, flagged, errors, batches, score_ns, latency_sum_ns, latency_max_ns] */
   stats: Float64Array;
 }
 
@@ -44,6 +45,8 @@ self.onmessage = async (e: MessageEvent<ScorerStart>) => {
   const f64 = new Float64Array(m.rows, 0, m.rows.byteLength >> 3);
   const feats = new Float32Array(m.maxBatch * FEATURES);
   const meta = new Float64Array(m.maxBatch * 5);
+  const rx = new Float64Array(m.maxBatch);
+  const now = native().symbols.tw_now_ns;
   let n = 0, first = 0;
   const take = (_b: Uint8Array, off: number) => {
     const b = off >> 3;
@@ -53,6 +56,7 @@ self.onmessage = async (e: MessageEvent<ScorerStart>) => {
     meta[n * 5 + 2] = f64[b + RW.nsec];
     meta[n * 5 + 3] = f64[b + RW.seq];
     meta[n * 5 + 4] = f64[b + RW.rule];
+    rx[n] = f64[b + RW.rx];
     n++;
   };
   const score = async () => {
@@ -77,6 +81,14 @@ self.onmessage = async (e: MessageEvent<ScorerStart>) => {
             ),
           });
         }
+      }
+      // added latency: from receive (C rx stamp) to the score being known
+      const t = now();
+      for (let i = 0; i < n; i++) {
+        if (rx[i] <= 0) continue;
+        const lat = t - rx[i];
+        m.stats[5] += lat;
+        if (lat > m.stats[6]) m.stats[6] = lat;
       }
       m.stats[0] += n;
       m.stats[1] += flags.length;

@@ -35,9 +35,11 @@ export const AN = {
   price: 7,
   size: 8,
   exp: 9,
+  hasFeatures: 10,
+  features: 11, // 8 slots
 } as const;
 /** Bytes of an anomaly record. */
-export const ANOMALY_BYTES = 10 * 8;
+export const ANOMALY_BYTES = 19 * 8;
 
 /** A decoded anomaly (symbol -1: not tied to a symbol, e.g. a gap). */
 export interface AnomalyEvent {
@@ -50,6 +52,8 @@ export interface AnomalyEvent {
   price: number;
   size: number;
   exp: number;
+  /** the features that drove it, when the model stage runs */
+  features?: number[];
 }
 
 /** Slots of a trade or quote record (quotes: price/size = bid, price2/size2 = ask). */
@@ -311,6 +315,12 @@ export class EventReader {
           price: f[i + AN.price],
           size: f[i + AN.size],
           exp: f[i + AN.exp],
+          features: f[i + AN.hasFeatures]
+            ? Array.from(
+              f.subarray(i + AN.features, i + AN.features + 8),
+              (x) => Number(x.toFixed(3)),
+            )
+            : undefined,
         });
         break;
       case Ev.trade:

@@ -121,7 +121,8 @@ export class TickConsumer {
   private readonly fbuf = new Float32Array(FEATURES);
   /** Anomaly events dropped because the event ring was full. */
   anomalyDrops = 0;
-  private readonly frameSeq = new Float64Array(1); // first sequence of the open frame
+  // [0] first sequence of the open frame, [1] its receive time (ns)
+  private readonly frameSeq = new Float64Array(2);
   private readonly clock?: () => number;
   private readonly maxGapEvents: number;
   private announced = 0;
@@ -188,6 +189,7 @@ export class TickConsumer {
     const first = h.firstSeqHi() * TWO32 + h.firstSeqLo();
     const want = this.want === undefined ? 0 : this.want[0];
     this.frameSeq[0] = first;
+    this.frameSeq[1] = rxHi * TWO32 + rxLo;
     for (let i = this.seq.skip; i < n; i++) {
       const t = r.tick(i);
       const kind = t.kind();
@@ -220,17 +222,7 @@ export class TickConsumer {
         latest[L + LATEST.seq] = first + i;
         latest[L + LATEST.exp] = t.priceExp();
         if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
-        let rule = 0;
-        if (this.rules !== undefined && this.rules.trade(sym, t)) {
-          rule = this.rules.kind;
-          this.anomaly(sym, t, rule, this.rules.score, this.frameSeq[0] + i);
-        }
-        if (this.rows !== undefined) {
-          // rule -1: still warming up, score but never flag
-          const warm = this.features!.warm(sym);
-          this.features!.extract(sym, t, this.fbuf, 0);
-          this.rows.write(sym, t, this.frameSeq, i, warm ? rule : -1, this.fbuf);
-        }
+        if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, true);
         if (bars !== undefined) {
           bars.scratch[0] = first + i;
           bars.onTrade(sym, t);
@@ -247,17 +239,7 @@ export class TickConsumer {
         latest[L + LATEST.quoteNsec] = t.tsNsec();
         latest[L + LATEST.exp] = t.priceExp();
         if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
-        let rule = 0;
-        if (this.rules !== undefined && this.rules.quote(sym, t)) {
-          rule = this.rules.kind;
-          this.anomaly(sym, t, rule, this.rules.score, this.frameSeq[0] + i);
-        }
-        if (this.rows !== undefined) {
-          // rule -1: still warming up, score but never flag
-          const warm = this.features!.warm(sym);
-          this.features!.extract(sym, t, this.fbuf, 0);
-          this.rows.write(sym, t, this.frameSeq, i, warm ? rule : -1, this.fbuf);
-        }
+        if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, false);
       } else {
         c[C.unknownKind]++;
       }
@@ -274,6 +256,27 @@ export class TickConsumer {
       c[C.late] = bars.late;
     }
   };
+
+  /**
+   * Anomaly stage for one tick: features (when the model runs), rules
+   * (flagged at once, with the features), and the row for the scorer.
+   */
+  private detect(sym: number, t: Tick, i: number, trade: boolean): void {
+    const rows = this.rows;
+    let warm = false;
+    if (rows !== undefined) {
+      warm = this.features!.warm(sym);
+      this.features!.extract(sym, t, this.fbuf, 0);
+    }
+    let rule = 0;
+    const rules = this.rules;
+    if (rules !== undefined && (trade ? rules.trade(sym, t) : rules.quote(sym, t))) {
+      rule = rules.kind;
+      this.anomaly(sym, t, rule, rules.score, this.frameSeq[0] + i);
+    }
+    // rule -1: the symbol is still warming up: scored, never flagged
+    if (rows !== undefined) rows.write(sym, t, this.frameSeq, i, warm ? rule : -1, this.fbuf);
+  }
 
   /** An anomaly event (rare: not on the normal per-tick path). */
   private anomaly(sym: number, t: Tick, kind: number, score: number, seq: number): void {
@@ -296,6 +299,8 @@ export class TickConsumer {
     f[at + AN.price] = t.priceHi() * TWO32 + t.priceLo();
     f[at + AN.size] = t.size();
     f[at + AN.exp] = t.priceExp();
+    f[at + AN.hasFeatures] = this.rows !== undefined && kind !== AnomalyKind.gap ? 1 : 0;
+    for (let k = 0; k < FEATURES; k++) f[at + AN.features + k] = this.fbuf[k];
     ev.commit(ANOMALY_BYTES);
   }
 

@@ -363,6 +363,9 @@ export async function runPipeline(
         kind: KIND_NAMES[a.kind] ?? "unexplained",
         price: scalePrice(a.price, a.exp),
         size: a.size,
+        ...(a.features
+          ? { features: Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, a.features![i]])) }
+          : {}),
       };
       onAnomaly(j);
     },
@@ -540,6 +543,10 @@ export async function runPipeline(
         inference_errors: scorerStats[2],
         batches: scorerStats[3],
         ns_per_row: scorerStats[0] ? Math.round(scorerStats[4] / scorerStats[0]) : 0,
+        added_latency_ms: {
+          mean: scorerStats[0] ? Number((scorerStats[5] / scorerStats[0] / 1e6).toFixed(3)) : 0,
+          max: Number((scorerStats[6] / 1e6).toFixed(3)),
+        },
       }
       : null,
     latency_ns: latency.summary(),
