@@ -9,6 +9,9 @@
  * to the bar update in TypeScript (same clock), per tick, from an HDR-style
  * histogram. GC counts come from --trace-gc.
  *
+ * Both sides do the same work: decode and 1 s / 1 m bars (tickwire runs
+ * with --no-anomaly; the anomaly stage is measured by bench/anomaly_bench.ts).
+ *
  * Pipelines: tickwire-udp (kernel UDP, recvmmsg in C, loopback),
  * tickwire-dpdk (DPDK net_af_packet on a veth pair, sender in a network
  * namespace; needs root), baseline-deno-udp-json (bench/fixtures/
@@ -370,6 +373,7 @@ const tw = (args: string[]) => [
   "--status-interval",
   "0",
   "--no-http",
+  "--no-anomaly", // the baseline does bars only: compare like with like
   ...args,
 ];
 let port = 47000 + (Deno.pid % 1000) * 2;
