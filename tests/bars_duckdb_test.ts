@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { hasDpdk } from "../src/native/lib.ts";
 import { nyMidnightUtc } from "../src/feeds/lobster.ts";
+import type { BarJson } from "../src/bars/ndjson.ts";
 import { deno, lastJson, LOBSTER, tempDir, tickwire } from "./helpers.ts";
 
 const WINDOWS: [string, number][] = [["1s", 1000], ["1m", 60_000], ["5m", 300_000], [
@@ -15,21 +16,8 @@ const WINDOWS: [string, number][] = [["1s", 1000], ["1m", 60_000], ["5m", 300_00
 ]];
 const DAYS = ["AAPL", "AMZN", "GOOG"];
 
-interface Bar {
-  symbol: string;
-  window: string;
-  start: string;
-  end: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  trades: number;
-  vwap: number;
-  final: boolean;
-  revision: number;
-}
+/** A line of --bars-out. */
+type Bar = BarJson;
 
 async function duckBars(csv: string, windowMs: number, midnightMs: number) {
   const db = await DuckDBInstance.create(":memory:");
