@@ -225,6 +225,11 @@ export async function runPipeline(
       scorer!.onmessage = (e) => {
         if (e.data?.type === "done") resolve();
         else if (e.data?.type === "flags") {
+          // The symbol's name travels on the event ring, published before its
+          // rows; read it first if this message overtook it.
+          if ((e.data.flags as ModelFlag[]).some((f) => names[f.symbol] === undefined)) {
+            events.poll(handlers);
+          }
           for (const f of e.data.flags as ModelFlag[]) {
             onAnomaly({
               symbol: names[f.symbol],

@@ -64,9 +64,10 @@ function run(msg: WorkerStart): WorkerDone {
       }
     }
     if (n > 0) {
+      // events first: a row's symbol name must be visible before the row
+      events.flush();
       consumer.rows?.flush();
       counters[C.tickEventDrops] = consumer.tickEventDrops;
-      events.flush();
       idler.reset();
       if (bars && msg.idleCloseMs > 0) {
         lastTickWall = performance.now();
