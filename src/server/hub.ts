@@ -41,6 +41,9 @@ export const ErrorCode = {
   slowConsumer: 4009,
 } as const;
 
+/** Most conflated messages kept for one slow client. */
+const MAX_CONFLATED = 10_000;
+
 /** Close code used when a slow consumer is disconnected. */
 export const CLOSE_SLOW = 4009;
 
@@ -356,6 +359,12 @@ export class Hub {
       c.slow = true;
       if (key !== undefined) {
         if (c.conflated.has(key)) this.stats.slow_conflated++;
+        else if (c.conflated.size >= MAX_CONFLATED) {
+          // bounded: the oldest waiting message goes, counted as dropped
+          c.conflated.delete(c.conflated.keys().next().value!);
+          c.dropped++;
+          this.stats.slow_dropped++;
+        }
         c.conflated.set(key, body);
         return;
       }
