@@ -99,15 +99,10 @@ export class TickConsumer {
   readonly counters: Float64Array;
   /** First gap events (bounded). */
   readonly gapEvents: GapEvent[] = [];
-  /** Last trade price per symbol (price_exp units). */
-  readonly lastPrice: Float64Array;
   /** Trades per symbol. */
   readonly tradesBySymbol: Float64Array;
   /** Ticks carrying each ground-truth label (synthetic feeds). */
   readonly labels = new Float64Array(8);
-  /** Best bid and ask per symbol (price_exp units), from quotes. */
-  readonly bid: Float64Array;
-  readonly ask: Float64Array;
   readonly bars?: BarAggregator;
   readonly events?: EventWriter;
   readonly latency?: Histogram;
@@ -131,12 +126,9 @@ export class TickConsumer {
   constructor(opts: ConsumerOptions = {}) {
     const cap = opts.maxSymbols ?? 4096;
     this.symbols = new SymbolTable(cap);
-    this.lastPrice = new Float64Array(cap);
     this.tradesBySymbol = new Float64Array(cap);
     this.counters = opts.counters ?? createCounters();
     this.maxGapEvents = opts.maxGapEvents ?? 1000;
-    this.bid = new Float64Array(cap);
-    this.ask = new Float64Array(cap);
     this.bars = opts.bars;
     this.events = opts.events;
     this.latency = opts.latency;
@@ -213,7 +205,6 @@ export class TickConsumer {
       if (kind === 1) {
         c[C.trades]++;
         c[C.volume] += size;
-        this.lastPrice[sym] = price;
         this.tradesBySymbol[sym]++;
         latest[L + LATEST.price] = price;
         latest[L + LATEST.size] = size;
@@ -229,11 +220,9 @@ export class TickConsumer {
         }
       } else if (kind === 2) {
         c[C.quotes]++;
-        this.bid[sym] = price;
-        this.ask[sym] = t.price2Hi() * TWO32 + t.price2Lo();
         latest[L + LATEST.bid] = price;
         latest[L + LATEST.bidSize] = size;
-        latest[L + LATEST.ask] = this.ask[sym];
+        latest[L + LATEST.ask] = t.price2Hi() * TWO32 + t.price2Lo();
         latest[L + LATEST.askSize] = t.size2();
         latest[L + LATEST.quoteSec] = t.tsSec();
         latest[L + LATEST.quoteNsec] = t.tsNsec();
