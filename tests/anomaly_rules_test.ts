@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AnomalyRules } from "../src/anomaly/rules.ts";
 import { FrameReader } from "../src/wire/frame.ts";
 import { encodeFrame, type TickInput } from "../src/wire/encode.ts";
-import { deno, lastJson, LOBSTER, tempDir, tickwire } from "./helpers.ts";
+import { importLobster, lastJson, lobsterFile, tempDir, tickwire } from "./helpers.ts";
 
 function tick(t: Partial<TickInput>) {
   const b = encodeFrame({
@@ -97,9 +97,8 @@ Deno.test("synthetic labelled anomalies are flagged, and clean data stays quiet"
 
 Deno.test("a real trading day: a 7 % print and a burst of large prints are flagged within 2 s, ordinary trading stays quiet", async () => {
   await using t = await tempDir();
-  const rows =
-    (await Deno.readTextFile(`${LOBSTER}AMZN_2012-06-21_34200000_57600000_message_1.csv`)).trim()
-      .split("\n");
+  const rows = (await Deno.readTextFile(lobsterFile("AMZN"))).trim()
+    .split("\n");
   // Find a trade around 11:00 local (39600 s) and inject after it.
   const at = rows.findIndex((r) => Number(r.split(",")[0]) > 39600 && /^[^,]*,[45],/.test(r));
   const [time, , , , price] = rows[at].split(",");
@@ -113,16 +112,7 @@ Deno.test("a real trading day: a 7 % print and a burst of large prints are flagg
   injected.splice(after, 0, ...burst);
   const csv = `${t.dir}/amzn.csv`, cap = `${t.dir}/amzn.pcap`, out = `${t.dir}/an.ndjson`;
   await Deno.writeTextFile(csv, injected.join("\n") + "\n");
-  const imp = await deno("src/tools/import_lobster.ts", [
-    "--in",
-    csv,
-    "--symbol",
-    "AMZN",
-    "--date",
-    "2012-06-21",
-    "--out",
-    cap,
-  ]);
+  const imp = await importLobster(csv, "AMZN", cap);
   assert.equal(imp.code, 0, imp.stderr);
   const s = lastJson<{ anomalies: number; trades: number }>(
     await tickwire([

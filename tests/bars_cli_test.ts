@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freeUdpPort, lastJson, ROOT, startTickwire, tempDir, tickwire } from "./helpers.ts";
+import { lastJson, ROOT, startUdpTickwire, tempDir, tickwire } from "./helpers.ts";
 import { encodeFrame } from "../src/wire/encode.ts";
 
 Deno.test("SIGINT flushes every open window as final into --bars-out", async () => {
@@ -62,20 +62,7 @@ async function quietFeed(
 ): Promise<{ during: number; summary: Record<string, number> }> {
   await using t = await tempDir();
   const out = `${t.dir}/bars.ndjson`;
-  const port = freeUdpPort();
-  const bg = startTickwire([
-    "--feed",
-    "udp",
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--windows",
-    "1s",
-    "--bars-out",
-    out,
-    "--status-interval",
-    "0",
-    ...extra,
-  ]);
+  const { bg, port } = startUdpTickwire(["--windows", "1s", "--bars-out", out, ...extra]);
   await bg.ready;
   const now = Date.now();
   const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });

@@ -8,7 +8,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { hasDpdk } from "../src/native/lib.ts";
 import { nyMidnightUtc } from "../src/feeds/lobster.ts";
 import type { BarJson } from "../src/bars/ndjson.ts";
-import { deno, lastJson, LOBSTER, tempDir, tickwire } from "./helpers.ts";
+import { importLobster, lastJson, lobsterFile, tempDir, tickwire } from "./helpers.ts";
 
 const WINDOWS: [string, number][] = [["1s", 1000], ["1m", 60_000], ["5m", 300_000], [
   "1h",
@@ -62,18 +62,9 @@ for (const sym of DAYS) {
     ignore: !dpdk,
     async fn() {
       await using t = await tempDir();
-      const csv = `${LOBSTER}${sym}_2012-06-21_34200000_57600000_message_1.csv`;
+      const csv = lobsterFile(sym);
       const cap = `${t.dir}/${sym}.pcap`, out = `${t.dir}/${sym}.ndjson`;
-      const imp = await deno("src/tools/import_lobster.ts", [
-        "--in",
-        csv,
-        "--symbol",
-        sym,
-        "--date",
-        "2012-06-21",
-        "--out",
-        cap,
-      ]);
+      const imp = await importLobster(csv, sym, cap);
       assert.equal(imp.code, 0, imp.stderr);
       const run = await tickwire([
         "--feed",

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { hasDpdk } from "../src/native/lib.ts";
 import {
   deno,
+  importLobster,
   isRoot,
   lastJson,
   LOBSTER,
+  lobsterFile,
   ROOT,
   sh,
   startTickwire,
@@ -34,16 +36,7 @@ Deno.test({
   async fn() {
     await using t = await tempDir();
     const cap = `${t.dir}/amzn.pcap`;
-    const imp = await deno("src/tools/import_lobster.ts", [
-      "--in",
-      `${LOBSTER}AMZN_2012-06-21_34200000_57600000_message_1.csv`,
-      "--symbol",
-      "AMZN",
-      "--date",
-      "2012-06-21",
-      "--out",
-      cap,
-    ]);
+    const imp = await importLobster(lobsterFile("AMZN"), "AMZN", cap);
     assert.equal(imp.code, 0, imp.stderr);
     const r = await tickwire([
       "--feed",

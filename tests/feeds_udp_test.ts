@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
-import { deno, freeUdpPort, lastJson, startTickwire, tickwire } from "./helpers.ts";
+import { deno, lastJson, lobsterFile, startUdpTickwire, tickwire } from "./helpers.ts";
 import { encodeFrame } from "../src/wire/encode.ts";
 
 type J = Record<string, number> & { feed_stats: Record<string, number> };
 
 Deno.test("udp feed: what the publisher sends arrives, checksum equal", async () => {
-  const port = freeUdpPort();
-  const bg = startTickwire([
-    "--feed",
-    "udp",
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--status-interval",
-    "0",
-  ]);
+  const { bg, port } = startUdpTickwire();
   await bg.ready;
   const sent = await deno("src/tools/feed.ts", [
     "--to",
@@ -39,26 +31,14 @@ Deno.test("udp feed: what the publisher sends arrives, checksum equal", async ()
 });
 
 Deno.test("udp feed: a LOBSTER day published over UDP arrives in file order", async () => {
-  const port = freeUdpPort();
-  const bg = startTickwire([
-    "--feed",
-    "udp",
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--status-interval",
-    "0",
-  ]);
+  const { bg, port } = startUdpTickwire();
   await bg.ready;
   const sent = lastJson<J>(
     await deno("src/tools/feed.ts", [
       "--source",
       "lobster",
       "--in",
-      new URL(
-        "../../shared/data/lobster-2012-06-21/GOOG_2012-06-21_34200000_57600000_message_1.csv",
-        import.meta.url,
-      )
-        .pathname,
+      lobsterFile("GOOG"),
       "--symbol",
       "GOOG",
       "--date",
@@ -79,15 +59,7 @@ Deno.test("udp feed: a LOBSTER day published over UDP arrives in file order", as
 });
 
 Deno.test("udp feed: malformed datagrams are counted and skipped, good ones still decode", async () => {
-  const port = freeUdpPort();
-  const bg = startTickwire([
-    "--feed",
-    "udp",
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--status-interval",
-    "0",
-  ]);
+  const { bg, port } = startUdpTickwire();
   await bg.ready;
   const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const to = { transport: "udp" as const, hostname: "127.0.0.1", port };

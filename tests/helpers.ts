@@ -165,3 +165,42 @@ export function freeUdpPort(): number {
   s.close();
   return port;
 }
+
+/** The LOBSTER sample message file of a symbol (2012-06-21). */
+export function lobsterFile(symbol: string): string {
+  return `${LOBSTER}${symbol}_2012-06-21_34200000_57600000_message_1.csv`;
+}
+
+/** `deno task import-lobster --in CSV --symbol SYM --date DATE --out PCAP`. */
+export function importLobster(
+  csv: string,
+  symbol: string,
+  out: string,
+  date = "2012-06-21",
+): Promise<Run> {
+  return deno("src/tools/import_lobster.ts", [
+    "--in",
+    csv,
+    "--symbol",
+    symbol,
+    "--date",
+    date,
+    "--out",
+    out,
+  ]);
+}
+
+/** tickwire receiving UDP on a free loopback port, status line off. */
+export function startUdpTickwire(extra: string[] = []): { bg: Background; port: number } {
+  const port = freeUdpPort();
+  const bg = startTickwire([
+    "--feed",
+    "udp",
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--status-interval",
+    "0",
+    ...extra,
+  ]);
+  return { bg, port };
+}

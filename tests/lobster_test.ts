@@ -7,7 +7,7 @@ import {
   readLobster,
 } from "../src/feeds/lobster.ts";
 import { frameTicks } from "../src/feeds/framing.ts";
-import { deno, lastJson, LOBSTER, tempDir, tickwire } from "./helpers.ts";
+import { deno, importLobster, lastJson, lobsterFile, tempDir, tickwire } from "./helpers.ts";
 
 Deno.test("New York offset follows daylight saving", () => {
   assert.equal(nyOffsetSeconds("2012-06-21"), -4 * 3600);
@@ -68,16 +68,7 @@ Deno.test("import-lobster turns each sample day into a capture the pcap feed rea
   await using t = await tempDir();
   for (const [sym, trades] of DAYS) {
     const out = `${t.dir}/${sym}.pcap`;
-    const imp = await deno("src/tools/import_lobster.ts", [
-      "--in",
-      `${LOBSTER}${sym}_2012-06-21_34200000_57600000_message_1.csv`,
-      "--symbol",
-      sym,
-      "--date",
-      "2012-06-21",
-      "--out",
-      out,
-    ]);
+    const imp = await importLobster(lobsterFile(sym), sym, out);
     assert.equal(imp.code, 0, imp.stderr);
     const j = lastJson<Record<string, number>>(imp);
     assert.equal(j.trades, trades);
@@ -92,16 +83,7 @@ Deno.test("import-lobster turns each sample day into a capture the pcap feed rea
 });
 
 Deno.test("import-lobster usage errors exit 2", async () => {
-  const r = await deno("src/tools/import_lobster.ts", [
-    "--in",
-    "/nonexistent.csv",
-    "--symbol",
-    "X",
-    "--date",
-    "2012-06-21",
-    "--out",
-    "/tmp/x.pcap",
-  ]);
+  const r = await importLobster("/nonexistent.csv", "X", "/tmp/x.pcap");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /file not found/);
   const r2 = await deno("src/tools/import_lobster.ts", ["--symbol", "X"]);
