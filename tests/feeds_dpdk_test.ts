@@ -183,6 +183,21 @@ function sendFromNs(ns: string, to: string, args: string[]) {
   ]);
 }
 
+/** tickwire on DPDK net_af_packet bound to `iface`, keeping UDP port 5555. */
+function afPacketReceiver(iface: string, extra: string[] = []) {
+  return startTickwire([
+    "--feed",
+    "dpdk",
+    "--eal",
+    `${EAL} --vdev=net_af_packet0,iface=${iface}`,
+    "--udp-port",
+    "5555",
+    "--status-interval",
+    "0",
+    ...extra,
+  ]);
+}
+
 const canNetns = dpdk && isRoot();
 if (dpdk && !isRoot()) {
   console.warn(
@@ -197,16 +212,7 @@ Deno.test({
   ignore: !canNetns,
   async fn() {
     await withVeth(async (ns, iface, _peer, own) => {
-      const bg = startTickwire([
-        "--feed",
-        "dpdk",
-        "--eal",
-        `${EAL} --vdev=net_af_packet0,iface=${iface}`,
-        "--udp-port",
-        "5555",
-        "--status-interval",
-        "0",
-      ]);
+      const bg = afPacketReceiver(iface);
       await bg.ready;
       const sent = JSON.parse(
         await sendFromNs(ns, `${own}:5555`, ["--count", "30000", "--rate", "20000", "--seed", "2"]),
@@ -229,20 +235,7 @@ Deno.test({
   async fn() {
     await withVeth(async (ns, iface, _peer, own) => {
       // A deliberately small ring, so that the receive side must drop.
-      const bg = startTickwire([
-        "--feed",
-        "dpdk",
-        "--eal",
-        `${EAL} --vdev=net_af_packet0,iface=${iface}`,
-        "--udp-port",
-        "5555",
-        "--ring-size",
-        "64K",
-        "--max-record",
-        "4096",
-        "--status-interval",
-        "0",
-      ]);
+      const bg = afPacketReceiver(iface, ["--ring-size", "64K", "--max-record", "4096"]);
       await bg.ready;
       const sent = JSON.parse(
         await sendFromNs(ns, `${own}:5555`, ["--count", "600000", "--rate", "0", "--seed", "3"]),
