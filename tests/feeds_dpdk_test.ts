@@ -5,7 +5,6 @@ import {
   importLobster,
   isRoot,
   lastJson,
-  LOBSTER,
   lobsterFile,
   ROOT,
   sh,
