@@ -5,12 +5,15 @@
  * ```sh
  * deno task run                         # synthetic feed until Ctrl-C
  * deno task run --feed pcap --pcap f.pcap --exit-on-eof --no-http
+ * deno task run --nats nats://127.0.0.1:4222 --shard 0/2     # a processor shard
+ * deno task run --role gateway --nats nats://127.0.0.1:4222  # a gateway
  * ```
  * @module
  */
 import { HELP, parseRunArgs, UsageError } from "./cli/args.ts";
 import { FeedStartError, runPipeline } from "./pipeline/run.ts";
 import { NativeLibError } from "./native/lib.ts";
+import { GatewayStartError, runGateway } from "./cluster/gateway.ts";
 
 async function main(argv: string[]): Promise<number> {
   let opts;
@@ -34,6 +37,12 @@ async function main(argv: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
+    if (opts.role === "gateway") {
+      const g = await runGateway(opts, ac.signal);
+      console.log(JSON.stringify(g));
+      if (g.error) console.error(`tickwire: gateway failed: ${g.error}`);
+      return g.error ? 1 : 0;
+    }
     const summary = await runPipeline(opts, ac.signal);
     console.log(JSON.stringify(summary));
     if (summary.error) {
@@ -42,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof FeedStartError) {
+    if (e instanceof FeedStartError || e instanceof GatewayStartError) {
       console.error(`tickwire: ${e.message}`);
       return 2;
     }

@@ -124,7 +124,7 @@ export function startTickwire(args: string[], wrap: string[] = []): Background {
     const dec = new TextDecoder();
     for await (const chunk of child.stderr) {
       stderr += dec.decode(chunk, { stream: true });
-      if (/feed running/.test(stderr)) onReady();
+      if (/feed running|gateway serving/.test(stderr)) onReady();
     }
     onFail(new Error(`tickwire ended before its feed ran:\n${stderr}`));
   })();

@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
 import { parseDuration } from "../bars/duration.ts";
 import { MAX_DEPTH } from "../bars/aggregator.ts";
+import { parseShard, type Shard } from "../cluster/shard.ts";
 
 /** The committed anomaly model (kept here so parsing loads no model code). */
 const DEFAULT_MODEL = new URL("../anomaly/model/anomaly.onnx", import.meta.url).pathname;
@@ -74,8 +75,29 @@ export interface RunOptions {
   token?: string;
   slowPolicy: "drop" | "disconnect";
   maxSubscriptions: number;
+  /** standalone (default), processor (publishes to NATS) or gateway (serves from NATS) */
+  role: Role;
+  /** NATS server URLs (--nats, comma separated) */
+  nats?: string[];
+  /** this processor's partition of the symbols (--shard i/n) */
+  shard?: Shard;
+  /** JetStream stream of final bars and anomalies */
+  stream: string;
+  /** stream retention: age limit in ms */
+  retentionMs: number;
+  /** stream retention: size limit in bytes */
+  streamMaxBytes: number;
+  /** stream replicas (3 in a 3-node cluster) */
+  replicas: number;
+  /** how long the first NATS connection and the stream set-up may take */
+  natsTimeoutMs: number;
   help: boolean;
 }
+
+/** Process roles. */
+export const ROLES = ["standalone", "processor", "gateway"] as const;
+/** One of ROLES. */
+export type Role = typeof ROLES[number];
 
 /** The --help text. */
 export const HELP = `tickwire - low-latency market-data ticker processor
@@ -165,6 +187,23 @@ Run:
                        disconnect (close code 4009)
   --max-subscriptions N  channel/symbol pairs per connection (1000)
   --no-http            run without the HTTP/WebSocket server
+
+Cluster (NATS JetStream; see README "Scaling out"):
+  --role ROLE          standalone (default) | processor (also publishes
+                       trades, bars and anomalies to NATS) | gateway (no
+                       feed: serves the HTTP/WebSocket API from NATS)
+  --nats URLS          NATS servers, comma separated, e.g.
+                       nats://10.0.0.1:4222,nats://10.0.0.2:4222; with no
+                       --role it means processor
+  --shard I/N          processor: keep only symbols whose FNV-1a hash
+                       mod N is I (other symbols are counted as foreign)
+  --stream NAME        JetStream stream for final bars and anomalies
+                       (TICKWIRE); created or updated by processors
+  --retention DUR      stream keeps messages this long (24h)
+  --stream-max-bytes B stream size limit, K/M/G suffix (1G); oldest go first
+  --replicas N         stream replicas, 1..5 (1; use 3 on a 3-node cluster)
+  --nats-timeout DUR   give up starting when NATS does not answer (15s);
+                       once connected, reconnects are retried for ever
   -h, --help           this text
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a feed that cannot
@@ -269,6 +308,14 @@ const OPTIONS = {
   token: { type: "string" },
   "slow-policy": { type: "string" },
   "max-subscriptions": { type: "string" },
+  role: { type: "string" },
+  nats: { type: "string" },
+  shard: { type: "string" },
+  stream: { type: "string" },
+  retention: { type: "string" },
+  "stream-max-bytes": { type: "string" },
+  replicas: { type: "string" },
+  "nats-timeout": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -349,6 +396,65 @@ function parseBars(v: Record<string, string | undefined>) {
     batchMax: num("batch-max", v["batch-max"], 1024, 1, 65536),
     batchWaitMs: num("batch-wait", v["batch-wait"], 20, 0, 10_000, false),
     idleCloseMs: duration("idle-close", v["idle-close"], 0),
+  };
+}
+
+/** A NATS server address: nats://host:port, host:port or host. */
+const NATS_URL = /^(nats:\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+
+function parseCluster(v: Record<string, string | boolean | undefined>) {
+  const natsArg = v.nats as string | undefined;
+  const role = oneOf(
+    "role",
+    v.role as string | undefined,
+    ROLES,
+    natsArg !== undefined ? "processor" : "standalone",
+  );
+  let nats: string[] | undefined;
+  if (natsArg !== undefined) {
+    nats = natsArg.split(",").map((u) => u.trim()).filter((u) => u !== "");
+    const bad = nats.find((u) => !NATS_URL.test(u));
+    if (nats.length === 0 || bad !== undefined) {
+      throw new UsageError(
+        `--nats: expected nats://HOST:PORT[,...], got '${bad ?? natsArg}'`,
+      );
+    }
+  }
+  if (role !== "standalone" && nats === undefined) {
+    throw new UsageError(`--role ${role} needs --nats URLS`);
+  }
+  if (role === "standalone" && nats !== undefined) {
+    throw new UsageError("--nats needs --role processor or --role gateway");
+  }
+  let shard: Shard | undefined;
+  if (v.shard !== undefined) {
+    if (role === "gateway") throw new UsageError("--shard applies to processors, not gateways");
+    try {
+      shard = parseShard(v.shard as string);
+    } catch (e) {
+      throw new UsageError(`--shard: ${(e as Error).message}`);
+    }
+  }
+  const stream = (v.stream as string | undefined) ?? "TICKWIRE";
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) {
+    throw new UsageError(`--stream: letters, digits, _ and - only, got '${stream}'`);
+  }
+  if (role === "standalone") {
+    for (const f of ["stream", "retention", "stream-max-bytes", "replicas", "nats-timeout"]) {
+      if (v[f] !== undefined) throw new UsageError(`--${f} needs --nats`);
+    }
+  }
+  const retentionMs = duration("retention", v.retention as string | undefined, 86_400_000);
+  if (retentionMs < 1000) throw new UsageError("--retention: at least 1s");
+  return {
+    role,
+    nats,
+    shard,
+    stream,
+    retentionMs,
+    streamMaxBytes: bytes("stream-max-bytes", v["stream-max-bytes"] as string | undefined, 1 << 30),
+    replicas: num("replicas", v.replicas as string | undefined, 1, 1, 5),
+    natsTimeoutMs: duration("nats-timeout", v["nats-timeout"] as string | undefined, 15_000),
   };
 }
 
@@ -478,8 +584,30 @@ export function parseRunArgs(argv: string[]): RunOptions {
     quiet: values.quiet === true,
     http: values["no-http"] !== true,
     ...parseHttp(values as Record<string, string | boolean | undefined>),
+    ...parseCluster(values as Record<string, string | boolean | undefined>),
     help: values.help === true,
   };
+  if (o.role === "gateway") {
+    for (
+      const f of [
+        "feed",
+        "listen",
+        "pcap",
+        "eal",
+        "seed",
+        "rate",
+        "count",
+        "bars-out",
+        "anomalies-out",
+        "model",
+      ]
+    ) {
+      if (values[f] !== undefined) {
+        throw new UsageError(`--${f} applies to processors; a gateway reads from NATS`);
+      }
+    }
+    if (!o.http) throw new UsageError("--role gateway serves HTTP: drop --no-http");
+  }
   if (o.help) return o;
   if (feed === "pcap" && !o.pcap) {
     throw new UsageError("--feed pcap needs --pcap FILE");

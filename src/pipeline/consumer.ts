@@ -26,6 +26,7 @@ import type { RowWriter } from "../anomaly/rows.ts";
 import { type FeatureExtractor, FEATURES } from "../anomaly/features.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import type { Histogram } from "./latency.ts";
+import { type Shard, shardOf } from "../cluster/shard.ts";
 
 /** A sequence gap, reported to the summary and (later) subscribers. */
 export interface GapEvent {
@@ -67,6 +68,11 @@ export interface ConsumerOptions {
   /** Feature rows for the model scorer (optional; needs `features`). */
   rows?: RowWriter;
   features?: FeatureExtractor;
+  /**
+   * Keep only the symbols of this shard (`--shard i/n`); ticks of other
+   * shards' symbols are counted as `foreign` and go no further.
+   */
+  shard?: Shard;
 }
 
 /** Per-symbol slots of the `latest` array. */
@@ -121,6 +127,9 @@ export class TickConsumer {
   private readonly clock?: () => number;
   private readonly maxGapEvents: number;
   private announced = 0;
+  /** 1 when this process keeps the symbol (always, without a shard) */
+  private readonly owned: Uint8Array;
+  private readonly shard?: Shard;
   private hash = CHECKSUM_SEED;
 
   constructor(opts: ConsumerOptions = {}) {
@@ -138,6 +147,8 @@ export class TickConsumer {
     this.rules = opts.rules;
     this.rows = opts.rows;
     this.features = opts.features;
+    this.shard = opts.shard;
+    this.owned = new Uint8Array(cap).fill(1);
   }
 
   /** Ring record handler (a stable function: pass it to RingConsumer.poll). */
@@ -192,6 +203,10 @@ export class TickConsumer {
         continue;
       }
       if (sym === this.announced) this.announce(sym);
+      if (this.owned[sym] === 0) {
+        c[C.foreign]++;
+        continue;
+      }
       c[C.ticks]++;
       const price = tickPrice(t);
       const size = t.size();
@@ -320,6 +335,10 @@ export class TickConsumer {
   /** Tells downstream the name of a newly seen symbol (once per symbol). */
   private announce(sym: number): void {
     this.announced = sym + 1;
+    const s = this.shard;
+    if (s !== undefined && shardOf(this.symbols.names[sym], s.count) !== s.index) {
+      this.owned[sym] = 0;
+    }
     this.events?.symbol(sym, this.symbols.names[sym]);
   }
 }

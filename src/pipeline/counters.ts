@@ -38,6 +38,8 @@ export const C = {
   sessionOverflow: 20,
   tickEventDrops: 21,
   anomalies: 22,
+  /** ticks of symbols that another shard owns (--shard) */
+  foreign: 23,
 } as const;
 
 /** Number of slots. */

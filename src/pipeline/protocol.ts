@@ -13,6 +13,7 @@
 import type { IdleKind } from "./idle.ts";
 import type { GapEvent } from "./consumer.ts";
 import type { BarOptions } from "../bars/aggregator.ts";
+import type { Shard } from "../cluster/shard.ts";
 
 /** Control block slots and commands. */
 export const Ctl = {
@@ -61,6 +62,8 @@ export interface WorkerStart {
   bars?: BarOptions;
   /** Wall-clock close: after this many ms without ticks, event time is assumed to advance with the wall clock (0 = off). */
   idleCloseMs: number;
+  /** Keep only this shard's symbols (--shard i/n). */
+  shard?: Shard;
 }
 
 /** worker -> main, at the end */

@@ -33,7 +33,10 @@ import type { ModelFlag } from "../anomaly/scorer_worker.ts";
 import { FEATURE_NAMES } from "../anomaly/features.ts";
 import { Hub } from "../server/hub.ts";
 import { type RunningServer, startServer } from "../server/app.ts";
-import { LATEST_STRIDE } from "./consumer.ts";
+import { LATEST_STRIDE, TickWant } from "./consumer.ts";
+import { ClusterPublisher, type PublisherStats } from "../cluster/publisher.ts";
+import { ClusterError } from "../cluster/nats.ts";
+import { barJson } from "../bars/ndjson.ts";
 
 /** The JSON summary printed at exit. */
 export interface Summary {
@@ -56,6 +59,8 @@ export interface Summary {
   bars: number;
   symbols: number;
   symbol_overflow: number;
+  /** ticks of symbols another shard owns (--shard) */
+  foreign: number;
   volume: number;
   checksum: number;
   heartbeats: number;
@@ -93,6 +98,8 @@ export interface Summary {
   latency_ns: Percentiles;
   trades_by_symbol: Record<string, number>;
   labels: Record<string, number>;
+  /** processors: what went to NATS (durable = JetStream) */
+  cluster?: PublisherStats & { shard: string | null; unacked: number };
   error?: string;
 }
 
@@ -126,6 +133,27 @@ export async function runPipeline(
       throw e;
     }
   }
+  // A processor reaches NATS and sets up the stream before the feed starts.
+  let publisher: ClusterPublisher | undefined;
+  if (o.role === "processor") {
+    try {
+      publisher = await ClusterPublisher.start({
+        servers: o.nats!,
+        name: `tickwire-processor${o.shard ? `-${o.shard.index}/${o.shard.count}` : ""}`,
+        quiet: o.quiet,
+        stream: {
+          name: o.stream,
+          retentionMs: o.retentionMs,
+          maxBytes: o.streamMaxBytes,
+          replicas: o.replicas,
+          timeoutMs: o.natsTimeoutMs,
+        },
+      });
+    } catch (e) {
+      if (e instanceof ClusterError) throw new FeedStartError(`--nats: ${e.message}`);
+      throw e;
+    }
+  }
   const rowsRing = model ? createRing(16 << 20, 4096) : undefined;
   const ring = createRing(o.ringSize, o.maxRecord);
   const eventRing = createRing(4 << 20, 4096);
@@ -134,6 +162,7 @@ export async function runPipeline(
   const latency = new Histogram(new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8)));
   const latest = new Float64Array(new SharedArrayBuffer(o.maxSymbols * LATEST_STRIDE * 8));
   const control = createControl();
+  if (publisher) Atomics.store(control, Ctl.want, TickWant.trades); // trades go to NATS
   const cfg = feedConfig(o);
 
   const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
@@ -170,10 +199,11 @@ export async function runPipeline(
     events: eventRing,
     latency: latency.slots,
     latest,
-    liveBarsMs: o.http ? 250 : 0,
+    liveBarsMs: o.http || publisher ? 250 : 0,
     anomaly: o.anomaly,
     rows: rowsRing,
     idleCloseMs: o.idleCloseMs,
+    shard: o.shard,
     bars: {
       windowsMs: o.windowsMs,
       latenessMs: o.latenessMs,
@@ -211,6 +241,7 @@ export async function runPipeline(
     anomaliesOut?.write(JSON.stringify(j));
     state.onAnomaly(j);
     hub?.anomaly(j);
+    publisher?.anomaly(j);
   };
   // The scoring Worker: rows in through a ring, rare flags out by message.
   const scorerControl = new Int32Array(new SharedArrayBuffer(8));
@@ -301,6 +332,7 @@ export async function runPipeline(
         maxMessageBytes: 64 * 1024,
         highWater: 1 << 20,
         heartbeatMs: 1000,
+        baseWant: publisher ? TickWant.trades : 0,
       },
       state,
       control.subarray(Ctl.want, Ctl.want + 1),
@@ -347,7 +379,11 @@ export async function runPipeline(
     },
     bar: (b) => {
       if (b.final && barsOut) barsOut.write(barLine(b, o.windows[b.window], names[b.symbol]));
-      if (hub) hub.bar(state.onBar(b));
+      if (hub) {
+        const j = state.onBar(b);
+        hub.bar(j);
+        publisher?.bar(j);
+      } else if (publisher) publisher.bar(barJson(b, o.windows[b.window], names[b.symbol]));
     },
     late: (l) => {
       if (lateEvents.length < 1000) lateEvents.push(l);
@@ -358,7 +394,20 @@ export async function runPipeline(
       state.onGap(session, first, last);
       hub?.gap(session, first, last);
     },
-    tick: (t) => hub?.tickEvent(t),
+    tick: (t) => {
+      hub?.tickEvent(t);
+      if (publisher && t.kind === "trade") {
+        publisher.trade(
+          names[t.symbol],
+          t.sec,
+          t.nsec,
+          scalePrice(t.price, t.exp),
+          t.size,
+          t.side,
+          t.seq,
+        );
+      }
+    },
     anomaly: (a) => {
       const j = {
         symbol: a.symbol < 0 ? "*" : names[a.symbol],
@@ -475,6 +524,9 @@ export async function runPipeline(
   worker.terminate();
   barsOut?.close();
   anomaliesOut?.close();
+  // Every final bar and anomaly must be stored before a processor exits.
+  const unacked = publisher ? await publisher.flush(30_000) : 0;
+  await publisher?.close();
   await server?.close();
   const elapsed = (performance.now() - t0) / 1000;
   if (!o.quiet && o.statusInterval > 0) status(true);
@@ -500,6 +552,7 @@ export async function runPipeline(
     bars: c.bars,
     symbols: c.symbols,
     symbol_overflow: c.symbolOverflow,
+    foreign: c.foreign,
     volume: c.volume,
     checksum: c.checksum,
     heartbeats: c.heartbeats,
@@ -566,6 +619,16 @@ export async function runPipeline(
       ierrors: fs.portIerrors,
       rx_nombuf: fs.portNombuf,
     };
+  }
+  if (publisher) {
+    summary.cluster = {
+      shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
+      ...publisher.stats,
+      unacked,
+    };
+    if (unacked > 0 && !feedError) {
+      feedError = `${unacked} final bars/anomalies not acknowledged by JetStream within 30 s`;
+    }
   }
   if (feedError) summary.error = feedError;
   return summary;

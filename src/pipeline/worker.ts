@@ -41,6 +41,7 @@ function run(msg: WorkerStart): WorkerDone {
     rows: msg.rows ? new RowWriter(msg.rows) : undefined,
     features: msg.rows ? new FeatureExtractor(msg.maxSymbols) : undefined,
     want: msg.control.subarray(Ctl.want, Ctl.want + 1),
+    shard: msg.shard,
   });
   let nextLive = performance.now() + msg.liveBarsMs;
   const ctl = msg.control;

@@ -13,6 +13,13 @@
  * channels `trades`, `quotes`, `bars:<window>`, `anomalies`, `stats`;
  * symbols by name or `"*"`. Server messages carry `type` and `seq`.
  *
+ * Behind a stream (a cluster gateway), final bars and anomalies also carry
+ * `stream_seq`, their position in the JetStream stream, and a subscribe may
+ * add `"resumeFrom": N` (a stream sequence: deliver from N on), an ISO-8601
+ * time, or `{"seq":N}` / `{"time":"..."}`: that connection then gets its final
+ * bars and anomalies from its own replay of the stream, in stream order, with
+ * no gap and no duplicate, and is paced by its socket (nothing is dropped).
+ *
  * @example
  * ```ts
  * import { ErrorCode } from "./hub.ts";
@@ -20,12 +27,12 @@
  * ```
  * @module
  */
-import type { BarJson, MarketState } from "./state.ts";
+import type { AnomalyJson, BarJson, MarketState } from "./state.ts";
 import type { TickEvent } from "../bars/events.ts";
 import { scalePrice } from "../bars/ndjson.ts";
 import { isoNs } from "../bars/duration.ts";
 import { TickWant } from "../pipeline/consumer.ts";
-import { encodeBarMessage } from "./outbound.ts";
+import { encodeBarMessage, type TradeJson } from "./outbound.ts";
 
 /** Numeric codes of `error` messages. */
 export const ErrorCode = {
@@ -39,7 +46,45 @@ export const ErrorCode = {
   messageTooLarge: 4007,
   notAuthenticated: 4008,
   slowConsumer: 4009,
+  /** resumeFrom on a server that is not backed by a stream */
+  resumeUnavailable: 4010,
+  /** resumeFrom older than the stream keeps: the notice names what is gone */
+  resumeGap: 4011,
 } as const;
+
+/** Where a resumed subscription starts: a stream sequence or a time (ms). */
+export type ResumePoint = { seq: number } | { time: number };
+
+/** A final bar or anomaly replayed from the stream. */
+export interface Replayed {
+  kind: "bar" | "anomaly";
+  /** the JSON form (bar or anomaly fields) */
+  json: BarJson | AnomalyJson;
+  streamSeq: number;
+  /** the FlatBuffers message, stream position patched in */
+  bytes: Uint8Array;
+  /** messages still to replay after this one (0 = caught up) */
+  pending: number;
+}
+
+/** A running replay of the stream for one connection. */
+export interface Replay {
+  close(): void;
+}
+
+/**
+ * The stream behind a gateway's hub. `open` replays from a point, calling
+ * `deliver` for each message in stream order and awaiting it (backpressure);
+ * `onGap` reports that the start is older than what the stream keeps.
+ */
+export interface ReplaySource {
+  open(
+    from: ResumePoint,
+    deliver: (m: Replayed) => Promise<void> | void,
+    onGap: (requested: number, firstKept: number) => void,
+    onError: (message: string) => void,
+  ): Replay;
+}
 
 /** Most conflated messages kept for one slow client. */
 const MAX_CONFLATED = 10_000;
@@ -56,6 +101,10 @@ export interface HubOptions {
   /** send-buffer bytes above which a client counts as slow */
   highWater: number;
   heartbeatMs: number;
+  /** the stream behind this server (gateways); undefined = no resumeFrom */
+  replay?: ReplaySource;
+  /** TickWant bits always set (a processor publishing trades needs them) */
+  baseWant?: number;
 }
 
 interface Client {
@@ -68,6 +117,10 @@ interface Client {
   conflated: Map<string, string>; // key -> body (bars, stats) waiting for room
   dropped: number;
   slow: boolean;
+  /** set when the client resumed: its final bars and anomalies come from here */
+  replay?: Replay;
+  /** replay position reached caught-up once */
+  caughtUp: boolean;
 }
 
 const SYMBOL_RE = /^[\x21-\x7e]{1,8}$/;
@@ -128,6 +181,7 @@ export class Hub {
       conflated: new Map(),
       dropped: 0,
       slow: false,
+      caughtUp: false,
     };
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
@@ -136,6 +190,8 @@ export class Hub {
     };
     ws.onmessage = (e) => this.onMessage(c, e.data);
     ws.onclose = () => {
+      c.replay?.close();
+      c.replay = undefined;
       this.clients.delete(c);
       this.stats.clients = this.clients.size;
       this.updateWant();
@@ -261,6 +317,23 @@ export class Hub {
       }
       c.binary = req.encoding === "flatbuffers";
     }
+    let resume: ResumePoint | undefined;
+    if (req.resumeFrom !== undefined) {
+      if (op !== "subscribe") {
+        return this.error(c, id, ErrorCode.badRequest, "resumeFrom goes with subscribe");
+      }
+      if (!this.opts.replay) {
+        return this.error(
+          c,
+          id,
+          ErrorCode.resumeUnavailable,
+          "resumeFrom needs a server backed by a stream (--role gateway)",
+        );
+      }
+      const r = resumePoint(req.resumeFrom);
+      if (typeof r === "string") return this.error(c, id, ErrorCode.badRequest, r);
+      resume = r;
+    }
     if (op === "subscribe") {
       let added = 0;
       for (const ch of channels as string[]) {
@@ -291,9 +364,72 @@ export class Hub {
     this.updateWant();
     this.send(
       c,
-      `{"type":"ack","op":"${op}","id":${JSON.stringify(id)},"subscriptions":${this.subsJson(c)}}`,
+      `{"type":"ack","op":"${op}","id":${JSON.stringify(id)},"subscriptions":${this.subsJson(c)}${
+        resume ? `,"resumeFrom":${JSON.stringify(req.resumeFrom)}` : ""
+      }}`,
     );
-    if (op === "subscribe") this.snapshot(c, channels as string[], symbols as string[]);
+    if (op === "subscribe") {
+      this.snapshot(c, channels as string[], symbols as string[], resume !== undefined);
+    }
+    if (resume) this.startReplay(c, resume);
+  }
+
+  /** (Re)starts a client's replay of the stream from a point. */
+  private startReplay(c: Client, from: ResumePoint): void {
+    c.replay?.close();
+    c.caughtUp = false;
+    const live = () => c.ws.readyState === WebSocket.OPEN && c.replay === replay;
+    const replay: Replay = this.opts.replay!.open(
+      from,
+      async (m) => {
+        if (!live()) return;
+        const ch = m.kind === "bar" ? `bars:${(m.json as BarJson).window}` : "anomalies";
+        if (this.wants(c, ch, m.json.symbol)) {
+          // paced by the socket: a resumed client is never dropped from
+          while (live() && c.ws.bufferedAmount > this.opts.highWater) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          if (!live()) return;
+          this.sendDurable(c, m.kind, m.json, m.streamSeq, m.bytes);
+        }
+        if (m.pending === 0 && !c.caughtUp) {
+          c.caughtUp = true;
+          this.send(c, `{"type":"caught_up","stream_seq":${m.streamSeq}}`);
+        }
+      },
+      (requested, firstKept) => {
+        if (!live()) return;
+        this.error(
+          c,
+          null,
+          ErrorCode.resumeGap,
+          `resumeFrom ${requested} is older than the stream keeps (retention): it starts at ${firstKept}`,
+        );
+      },
+      (message) => {
+        if (live()) this.error(c, null, ErrorCode.resumeUnavailable, `replay failed: ${message}`);
+      },
+    );
+    c.replay = replay;
+  }
+
+  /** Sends a final bar or anomaly with its stream position (resumed clients). */
+  private sendDurable(
+    c: Client,
+    kind: "bar" | "anomaly",
+    json: BarJson | AnomalyJson,
+    streamSeq: number,
+    bytes: Uint8Array,
+  ): void {
+    if (kind === "bar" && c.binary) {
+      const frame = new Uint8Array(4 + bytes.length);
+      new DataView(frame.buffer).setUint32(0, ++c.seq, true);
+      frame.set(bytes, 4);
+      c.ws.send(frame);
+      this.stats.messages_sent++;
+      return;
+    }
+    this.send(c, durableBody(kind, json, streamSeq));
   }
 
   private subsJson(c: Client): string {
@@ -303,14 +439,15 @@ export class Hub {
   }
 
   /** Latest bar per subscribed window and symbol, and the last trades. */
-  private snapshot(c: Client, channels: string[], symbols: string[]): void {
+  private snapshot(c: Client, channels: string[], symbols: string[], resuming = false): void {
     const names = symbols.includes("*") ? this.state.names.filter((n) => n !== undefined) : symbols;
     const bars: BarJson[] = [];
     for (const ch of channels) {
       if (!ch.startsWith("bars:")) continue;
       for (const s of names) {
         const b = this.state.latestBar.get(`${s}|${ch.slice(5)}`);
-        if (b) bars.push(b);
+        // a resumed client gets final bars from its replay, exactly once
+        if (b && !((resuming || c.replay) && b.final)) bars.push(b);
       }
     }
     const trades = names.map((s) =>
@@ -321,7 +458,7 @@ export class Hub {
   }
 
   private updateWant(): void {
-    let want = 0;
+    let want = this.opts.baseWant ?? 0;
     for (const c of this.clients) {
       if (c.subs.has("trades")) want |= TickWant.trades;
       if (c.subs.has("quotes")) want |= TickWant.quotes;
@@ -420,17 +557,33 @@ export class Hub {
 
   // ------------------------------------------------------------ events
 
-  /** A bar (final or in progress). */
-  bar(b: BarJson): void {
+  /**
+   * A bar (final or in progress). `streamSeq` > 0: a final bar from the
+   * stream (gateways), whose FlatBuffers form may come along in `bytes`.
+   */
+  bar(b: BarJson, streamSeq = 0, bytes?: Uint8Array): void {
     const ch = `bars:${b.window}`;
-    let body: string | undefined, bin: Uint8Array | undefined;
+    let body: string | undefined, bin: Uint8Array | undefined = bytes;
     for (const c of this.clients) {
       if (!this.wants(c, ch, b.symbol)) continue;
-      body ??= `{"type":"bar",${JSON.stringify(b).slice(1)}`;
+      if (streamSeq > 0 && c.replay) continue; // its replay delivers this one
+      body ??= streamSeq > 0
+        ? durableBody("bar", b, streamSeq)
+        : `{"type":"bar",${JSON.stringify(b).slice(1)}`;
       if (c.binary) bin ??= encodeBarMessage(b);
       // in-progress updates conflate per bar; final bars and revisions too
       // (a later version of the same bar supersedes an unsent one)
       this.deliver(c, body, `bar|${ch}|${b.symbol}|${b.start}`, bin);
+    }
+  }
+
+  /** A trade that arrived as JSON fields (a gateway's NATS subscription). */
+  trade(t: TradeJson): void {
+    let body: string | undefined;
+    for (const c of this.clients) {
+      if (!this.wants(c, "trades", t.symbol)) continue;
+      body ??= `{"type":"trade",${JSON.stringify(t).slice(1)}`;
+      this.deliver(c, body);
     }
   }
 
@@ -484,9 +637,42 @@ export class Hub {
     for (const c of this.clients) if (c.subs.size > 0) this.deliver(c, body);
   }
 
-  /** An anomaly. */
-  anomaly(a: { symbol: string }): void {
-    const body = JSON.stringify({ type: "anomaly", ...a });
-    for (const c of this.clients) if (this.wants(c, "anomalies", a.symbol)) this.deliver(c, body);
+  /** An anomaly; `streamSeq` > 0 when it came from the stream (gateways). */
+  anomaly(a: AnomalyJson, streamSeq = 0): void {
+    let body: string | undefined;
+    for (const c of this.clients) {
+      if (!this.wants(c, "anomalies", a.symbol)) continue;
+      if (streamSeq > 0 && c.replay) continue; // its replay delivers this one
+      body ??= streamSeq > 0
+        ? durableBody("anomaly", a, streamSeq)
+        : JSON.stringify({ type: "anomaly", ...a });
+      this.deliver(c, body);
+    }
   }
+}
+
+/** JSON of a final bar or anomaly with its stream position. */
+function durableBody(kind: "bar" | "anomaly", j: BarJson | AnomalyJson, streamSeq: number): string {
+  return `{"type":"${kind}","stream_seq":${streamSeq},${JSON.stringify(j).slice(1)}`;
+}
+
+/** Validates a resumeFrom value; a string is the error. */
+export function resumePoint(v: unknown): ResumePoint | string {
+  const why =
+    'resumeFrom: a stream sequence (integer >= 0), an ISO-8601 time, {"seq":N} or {"time":"..."}';
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if (Object.keys(o).length !== 1) return why;
+    v = o.seq ?? o.time;
+    if (o.seq !== undefined && typeof o.seq !== "number") return why;
+    if (o.time !== undefined && typeof o.time !== "string") return why;
+  }
+  if (typeof v === "number") {
+    return Number.isSafeInteger(v) && v >= 0 ? { seq: v } : why;
+  }
+  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v)) {
+    const t = Date.parse(v);
+    return Number.isFinite(t) ? { time: t } : why;
+  }
+  return why;
 }

@@ -1,9 +1,12 @@
 /**
  * Binary encoding of outbound messages with the FlatBuffers schema
- * `schemas/outbound.fbs` (`Message` wrapping a `Bar`), for clients that
- * subscribe with `"encoding":"flatbuffers"`. Encoded once per event.
- * On the WebSocket a binary frame is a 4-byte little-endian per-connection
- * sequence number followed by the FlatBuffer.
+ * `schemas/outbound.fbs`: a `Message` wrapping a `Bar`, `Anomaly` or
+ * `Trade`. The same bytes go to WebSocket clients that subscribe with
+ * `"encoding":"flatbuffers"` and, in a cluster, from processor shards to
+ * NATS; a gateway forwards them as they are, patching only the JetStream
+ * position (`stream_seq_lo/hi`) in place. On the WebSocket a binary frame is
+ * a 4-byte little-endian per-connection sequence number followed by the
+ * FlatBuffer.
  *
  * @example
  * ```ts
@@ -15,14 +18,73 @@
  * @module
  */
 import * as flatbuffers from "flatbuffers";
-import { Bar, Message, Payload } from "../wire/generated/outbound_generated.ts";
-import type { BarJson } from "./state.ts";
+import {
+  Anomaly,
+  type AnomalyKind,
+  Bar,
+  Message,
+  Payload,
+  Trade,
+} from "../wire/generated/outbound_generated.ts";
+import type { BarJson } from "../bars/ndjson.ts";
+import { isoNs } from "../bars/duration.ts";
+import { KIND_NAMES } from "../anomaly/rules.ts";
+import { FEATURE_NAMES } from "../anomaly/features.ts";
 
 const builder = new flatbuffers.Builder(512);
+const TWO32 = 4294967296;
+
+/** An anomaly as served (JSON). */
+export interface AnomalyJson {
+  symbol: string;
+  time: string;
+  seq: number;
+  score: number;
+  kind: string;
+  price?: number;
+  size?: number;
+  features?: Record<string, number>;
+}
+
+/** A trade as served (JSON), without the `type` tag. */
+export interface TradeJson {
+  symbol: string;
+  time: string;
+  price: number;
+  size: number;
+  side: "buy" | "sell" | "unknown";
+  sequence: number;
+}
+
+/** A decoded `Message`. */
+export type Decoded =
+  | { type: "bar"; bar: BarJson; streamSeq: number }
+  | { type: "anomaly"; anomaly: AnomalyJson; streamSeq: number }
+  | { type: "trade"; trade: TradeJson; streamSeq: number; sec: number; nsec: number };
 
 function split(iso: string): [number, number] {
   const ms = Date.parse(iso);
   return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+}
+
+/** ISO-8601 with up to 9 fraction digits to [seconds, nanoseconds]. */
+function splitNs(iso: string): [number, number] {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(iso);
+  if (!m) return split(iso);
+  return [Date.parse(`${m[1]}Z`) / 1000, Number((m[2] ?? "").padEnd(9, "0"))];
+}
+
+/** Wraps a finished payload; the stream position is always present (zero) so it can be patched. */
+function finish(type: Payload, payload: number): Uint8Array {
+  Message.startMessage(builder);
+  Message.addPayloadType(builder, type);
+  Message.addPayload(builder, payload);
+  builder.forceDefaults(true);
+  Message.addStreamSeqLo(builder, 0);
+  Message.addStreamSeqHi(builder, 0);
+  builder.forceDefaults(false);
+  builder.finish(Message.endMessage(builder), "TWO1");
+  return builder.asUint8Array().slice();
 }
 
 /** Encodes a bar as a FlatBuffers `Message`. */
@@ -47,33 +109,147 @@ export function encodeBarMessage(b: BarJson): Uint8Array {
   Bar.addFinal(builder, b.final);
   Bar.addRevision(builder, b.revision);
   Bar.addFilled(builder, b.filled);
-  const bar = Bar.endBar(builder);
-  Message.startMessage(builder);
-  Message.addPayloadType(builder, Payload.Bar);
-  Message.addPayload(builder, bar);
-  builder.finish(Message.endMessage(builder), "TWO1");
-  return builder.asUint8Array().slice();
+  return finish(Payload.Bar, Bar.endBar(builder));
+}
+
+/** Encodes an anomaly as a FlatBuffers `Message`. */
+export function encodeAnomalyMessage(a: AnomalyJson): Uint8Array {
+  builder.clear();
+  const sym = builder.createString(a.symbol);
+  const feats = a.features
+    ? Anomaly.createFeaturesVector(builder, FEATURE_NAMES.map((n) => a.features![n] ?? 0))
+    : 0;
+  const [sec, nsec] = splitNs(a.time);
+  const kind = Math.max(0, KIND_NAMES.indexOf(a.kind)) as AnomalyKind;
+  Anomaly.startAnomaly(builder);
+  Anomaly.addSymbol(builder, sym);
+  Anomaly.addTimeSec(builder, sec);
+  Anomaly.addTimeNsec(builder, nsec);
+  Anomaly.addSeq(builder, a.seq);
+  Anomaly.addScore(builder, a.score);
+  Anomaly.addKind(builder, kind);
+  if (feats) Anomaly.addFeatures(builder, feats);
+  Anomaly.addPrice(builder, a.price ?? 0);
+  Anomaly.addSize(builder, a.size ?? 0);
+  return finish(Payload.Anomaly, Anomaly.endAnomaly(builder));
+}
+
+/** Encodes a trade as a FlatBuffers `Message` (side 0 unknown, 1 buy, 2 sell). */
+export function encodeTradeMessage(
+  symbol: string,
+  sec: number,
+  nsec: number,
+  price: number,
+  size: number,
+  side: number,
+  seq: number,
+): Uint8Array {
+  builder.clear();
+  const sym = builder.createString(symbol);
+  Trade.startTrade(builder);
+  Trade.addSymbol(builder, sym);
+  Trade.addTimeSec(builder, sec);
+  Trade.addTimeNsec(builder, nsec);
+  Trade.addPrice(builder, price);
+  Trade.addSize(builder, size);
+  Trade.addSide(builder, side);
+  Trade.addSeq(builder, seq);
+  return finish(Payload.Trade, Trade.endTrade(builder));
+}
+
+/** Opens a message, checking the file identifier; throws on anything else. */
+function open(bytes: Uint8Array): Message {
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  if (bytes.length < 8 || !Message.bufferHasIdentifier(bb)) {
+    throw new Error("not a tickwire message (identifier TWO1 missing)");
+  }
+  return Message.getRootAsMessage(bb);
+}
+
+/** Decodes any `Message` (bar, anomaly or trade); throws on malformed input. */
+export function decodeMessage(bytes: Uint8Array): Decoded {
+  const m = open(bytes);
+  const streamSeq = m.streamSeqHi() * TWO32 + m.streamSeqLo();
+  switch (m.payloadType()) {
+    case Payload.Bar: {
+      const b = m.payload(new Bar()) as Bar;
+      return {
+        type: "bar",
+        streamSeq,
+        bar: {
+          symbol: b.symbol() ?? "",
+          window: b.window() ?? "",
+          start: isoNs(b.startSec(), b.startNsec()),
+          end: isoNs(b.endSec(), b.endNsec()),
+          open: b.open(),
+          high: b.high(),
+          low: b.low(),
+          close: b.close(),
+          volume: b.volume(),
+          trades: b.trades(),
+          vwap: b.vwap(),
+          final: b.final(),
+          revision: b.revision(),
+          filled: b.filled(),
+        },
+      };
+    }
+    case Payload.Anomaly: {
+      const a = m.payload(new Anomaly()) as Anomaly;
+      const anomaly: AnomalyJson = {
+        symbol: a.symbol() ?? "",
+        time: isoNs(a.timeSec(), a.timeNsec()),
+        seq: a.seq(),
+        score: a.score(),
+        kind: KIND_NAMES[a.kind()] ?? "unexplained",
+        price: a.price(),
+        size: a.size(),
+      };
+      if (a.featuresLength() > 0) {
+        anomaly.features = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, a.features(i)!]));
+      }
+      return { type: "anomaly", streamSeq, anomaly };
+    }
+    case Payload.Trade: {
+      const t = m.payload(new Trade()) as Trade;
+      const side = t.side();
+      return {
+        type: "trade",
+        streamSeq,
+        sec: t.timeSec(),
+        nsec: t.timeNsec(),
+        trade: {
+          symbol: t.symbol() ?? "",
+          time: isoNs(t.timeSec(), t.timeNsec()),
+          price: t.price(),
+          size: t.size(),
+          side: side === 1 ? "buy" : side === 2 ? "sell" : "unknown",
+          sequence: t.seq(),
+        },
+      };
+    }
+    default:
+      throw new Error(`unknown payload type ${m.payloadType()}`);
+  }
 }
 
 /** Decodes a FlatBuffers `Message` holding a bar (tests, clients). */
 export function decodeBarMessage(bytes: Uint8Array): BarJson {
-  const m = Message.getRootAsMessage(new flatbuffers.ByteBuffer(bytes));
-  if (m.payloadType() !== Payload.Bar) throw new Error("not a bar message");
-  const b = m.payload(new Bar()) as Bar;
-  return {
-    symbol: b.symbol() ?? "",
-    window: b.window() ?? "",
-    start: new Date(b.startSec() * 1000 + b.startNsec() / 1e6).toISOString(),
-    end: new Date(b.endSec() * 1000 + b.endNsec() / 1e6).toISOString(),
-    open: b.open(),
-    high: b.high(),
-    low: b.low(),
-    close: b.close(),
-    volume: b.volume(),
-    trades: b.trades(),
-    vwap: b.vwap(),
-    final: b.final(),
-    revision: b.revision(),
-    filled: b.filled(),
-  };
+  const d = decodeMessage(bytes);
+  if (d.type !== "bar") throw new Error("not a bar message");
+  return d.bar;
+}
+
+/**
+ * Writes the JetStream position into a message in place (vtable slots 2
+ * and 3 of `Message`, always present in messages made here). Returns false
+ * when the message lacks the fields (made by another encoder).
+ */
+export function patchStreamSeq(bytes: Uint8Array, seq: number): boolean {
+  const m = open(bytes), bb = m.bb!;
+  const lo = bb.__offset(m.bb_pos, 8), hi = bb.__offset(m.bb_pos, 10);
+  if (!lo || !hi) return false;
+  bb.writeUint32(m.bb_pos + lo, seq % TWO32);
+  bb.writeUint32(m.bb_pos + hi, Math.floor(seq / TWO32));
+  return true;
 }

@@ -17,18 +17,13 @@
 import type { BarEvent, LateEvent } from "../bars/events.ts";
 import { type BarJson, barJson, scalePrice } from "../bars/ndjson.ts";
 import { isoNs } from "../bars/duration.ts";
+import type { AnomalyJson } from "./outbound.ts";
 
 export type { BarJson };
 import { LATEST, LATEST_STRIDE } from "../pipeline/consumer.ts";
 
 /** An anomaly as served (JSON); produced by the anomaly stage. */
-export interface AnomalyJson {
-  symbol: string;
-  time: string;
-  seq: number;
-  score: number;
-  kind: string;
-}
+export type { AnomalyJson };
 
 /** Server-side market state. */
 export class MarketState {
@@ -60,17 +55,21 @@ export class MarketState {
 
   /** Records a bar event; returns its JSON form. */
   onBar(b: BarEvent): BarJson {
-    const j = barJson(b, this.windows[b.window], this.names[b.symbol]);
+    return this.onBarJson(barJson(b, this.windows[b.window], this.names[b.symbol]), b.start);
+  }
+
+  /** Records a bar already in JSON form (a gateway's bars from NATS). */
+  onBarJson(j: BarJson, start = Date.parse(j.start)): BarJson {
     const key = `${j.symbol}|${j.window}`;
     const cur = this.latestBar.get(key);
-    if (!cur || b.start >= Date.parse(cur.start)) this.latestBar.set(key, j);
-    if (b.final) {
+    if (!cur || start >= Date.parse(cur.start)) this.latestBar.set(key, j);
+    if (j.final) {
       let h = this.hist.get(key);
       if (!h) this.hist.set(key, h = { starts: [], bars: [] });
-      const i = h.starts.lastIndexOf(b.start);
+      const i = h.starts.lastIndexOf(start);
       if (i >= 0) h.bars[i] = j; // a later revision replaces the bar
       else {
-        h.starts.push(b.start);
+        h.starts.push(start);
         h.bars.push(j);
         if (h.bars.length > this.history) {
           h.starts.shift();

@@ -19,30 +19,33 @@ export enum AnomalyKind {
 export enum Payload {
   NONE = 0,
   Bar = 1,
-  Anomaly = 2
+  Anomaly = 2,
+  Trade = 3
 }
 
 export function unionToPayload(
   type: Payload,
-  accessor: (obj:Anomaly|Bar) => Anomaly|Bar|null
-): Anomaly|Bar|null {
+  accessor: (obj:Anomaly|Bar|Trade) => Anomaly|Bar|Trade|null
+): Anomaly|Bar|Trade|null {
   switch(Payload[type]) {
     case 'NONE': return null; 
     case 'Bar': return accessor(new Bar())! as Bar;
     case 'Anomaly': return accessor(new Anomaly())! as Anomaly;
+    case 'Trade': return accessor(new Trade())! as Trade;
     default: return null;
   }
 }
 
 export function unionListToPayload(
   type: Payload, 
-  accessor: (index: number, obj:Anomaly|Bar) => Anomaly|Bar|null, 
+  accessor: (index: number, obj:Anomaly|Bar|Trade) => Anomaly|Bar|Trade|null, 
   index: number
-): Anomaly|Bar|null {
+): Anomaly|Bar|Trade|null {
   switch(Payload[type]) {
     case 'NONE': return null; 
     case 'Bar': return accessor(index, new Bar())! as Bar;
     case 'Anomaly': return accessor(index, new Anomaly())! as Anomaly;
+    case 'Trade': return accessor(index, new Trade())! as Trade;
     default: return null;
   }
 }
@@ -335,8 +338,18 @@ featuresArray():Float32Array|null {
   return offset ? new Float32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+price():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+size():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startAnomaly(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(9);
 }
 
 static addSymbol(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset) {
@@ -384,12 +397,20 @@ static startFeaturesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addPrice(builder:flatbuffers.Builder, price:number) {
+  builder.addFieldFloat64(7, price, 0.0);
+}
+
+static addSize(builder:flatbuffers.Builder, size:number) {
+  builder.addFieldFloat64(8, size, 0.0);
+}
+
 static endAnomaly(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createAnomaly(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, timeSec:number, timeNsec:number, seq:number, score:number, kind:AnomalyKind, featuresOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createAnomaly(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, timeSec:number, timeNsec:number, seq:number, score:number, kind:AnomalyKind, featuresOffset:flatbuffers.Offset, price:number, size:number):flatbuffers.Offset {
   Anomaly.startAnomaly(builder);
   Anomaly.addSymbol(builder, symbolOffset);
   Anomaly.addTimeSec(builder, timeSec);
@@ -398,7 +419,117 @@ static createAnomaly(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offse
   Anomaly.addScore(builder, score);
   Anomaly.addKind(builder, kind);
   Anomaly.addFeatures(builder, featuresOffset);
+  Anomaly.addPrice(builder, price);
+  Anomaly.addSize(builder, size);
   return Anomaly.endAnomaly(builder);
+}
+}
+
+/**
+ * A trade, as published by a processor shard.
+ */
+export class Trade {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Trade {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTrade(bb:flatbuffers.ByteBuffer, obj?:Trade):Trade {
+  return (obj || new Trade()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTrade(bb:flatbuffers.ByteBuffer, obj?:Trade):Trade {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Trade()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+symbol():string|null
+symbol(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+symbol(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+timeSec():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+timeNsec():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+price():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+size():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+side():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0;
+}
+
+seq():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+static startTrade(builder:flatbuffers.Builder) {
+  builder.startObject(7);
+}
+
+static addSymbol(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, symbolOffset, 0);
+}
+
+static addTimeSec(builder:flatbuffers.Builder, timeSec:number) {
+  builder.addFieldInt32(1, timeSec, 0);
+}
+
+static addTimeNsec(builder:flatbuffers.Builder, timeNsec:number) {
+  builder.addFieldInt32(2, timeNsec, 0);
+}
+
+static addPrice(builder:flatbuffers.Builder, price:number) {
+  builder.addFieldFloat64(3, price, 0.0);
+}
+
+static addSize(builder:flatbuffers.Builder, size:number) {
+  builder.addFieldFloat64(4, size, 0.0);
+}
+
+static addSide(builder:flatbuffers.Builder, side:number) {
+  builder.addFieldInt8(5, side, 0);
+}
+
+static addSeq(builder:flatbuffers.Builder, seq:number) {
+  builder.addFieldFloat64(6, seq, 0.0);
+}
+
+static endTrade(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTrade(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, timeSec:number, timeNsec:number, price:number, size:number, side:number, seq:number):flatbuffers.Offset {
+  Trade.startTrade(builder);
+  Trade.addSymbol(builder, symbolOffset);
+  Trade.addTimeSec(builder, timeSec);
+  Trade.addTimeNsec(builder, timeNsec);
+  Trade.addPrice(builder, price);
+  Trade.addSize(builder, size);
+  Trade.addSide(builder, side);
+  Trade.addSeq(builder, seq);
+  return Trade.endTrade(builder);
 }
 }
 
@@ -437,8 +568,18 @@ payload<T extends flatbuffers.Table>(obj:any):any|null {
   return offset ? this.bb!.__union(obj, this.bb_pos + offset) : null;
 }
 
+streamSeqLo():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+streamSeqHi():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startMessage(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(4);
 }
 
 static addPayloadType(builder:flatbuffers.Builder, payloadType:Payload) {
@@ -447,6 +588,14 @@ static addPayloadType(builder:flatbuffers.Builder, payloadType:Payload) {
 
 static addPayload(builder:flatbuffers.Builder, payloadOffset:flatbuffers.Offset) {
   builder.addFieldOffset(1, payloadOffset, 0);
+}
+
+static addStreamSeqLo(builder:flatbuffers.Builder, streamSeqLo:number) {
+  builder.addFieldInt32(2, streamSeqLo, 0);
+}
+
+static addStreamSeqHi(builder:flatbuffers.Builder, streamSeqHi:number) {
+  builder.addFieldInt32(3, streamSeqHi, 0);
 }
 
 static endMessage(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -462,10 +611,12 @@ static finishSizePrefixedMessageBuffer(builder:flatbuffers.Builder, offset:flatb
   builder.finish(offset, 'TWO1', true);
 }
 
-static createMessage(builder:flatbuffers.Builder, payloadType:Payload, payloadOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createMessage(builder:flatbuffers.Builder, payloadType:Payload, payloadOffset:flatbuffers.Offset, streamSeqLo:number, streamSeqHi:number):flatbuffers.Offset {
   Message.startMessage(builder);
   Message.addPayloadType(builder, payloadType);
   Message.addPayload(builder, payloadOffset);
+  Message.addStreamSeqLo(builder, streamSeqLo);
+  Message.addStreamSeqHi(builder, streamSeqHi);
   return Message.endMessage(builder);
 }
 }
