@@ -27,6 +27,7 @@ class BarClient {
   outOfOrder = 0;
   errors: Record<string, unknown>[] = [];
   caughtUp = false;
+  trades: Record<string, unknown>[] = [];
 
   /** Connects and subscribes to final bars; resolves on the ack. */
   connect(url: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -42,6 +43,7 @@ class BarClient {
         this.errors.push(m);
         if (m.code !== 4011) reject(new Error(JSON.stringify(m)));
       } else if (m.type === "caught_up") this.caughtUp = true;
+      else if (m.type === "trade") this.trades.push(m);
       else if (m.type === "bar" && m.final) {
         const key = `${m.symbol}|${m.window}|${m.start}|${m.revision}`;
         this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
@@ -140,8 +142,8 @@ Deno.test("messages: trade, anomaly and bar round-trip; the stream position patc
   const bar = {
     symbol: "AAPL",
     window: "1s",
-    start: "2026-01-02T00:00:01.000Z",
-    end: "2026-01-02T00:00:02.000Z",
+    start: "2026-01-02T00:00:01Z",
+    end: "2026-01-02T00:00:02Z",
     open: 1,
     high: 2,
     low: 0.5,
@@ -372,7 +374,7 @@ Deno.test({
       const a = new BarClient(), b = new BarClient();
       clients.push(a, b);
       await a.connect(g1.url(), { resumeFrom: 1 }); // durable client: resumes after failures
-      await b.connect(g2.url()); // live client: never reconnects
+      await b.connect(g2.url(), { channels: ["bars:1s", "trades"] }); // live: never reconnects
       const shards = [0, 1].map((i) =>
         startTickwire([
           ...SYNTH,
@@ -440,6 +442,22 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
       assertExactlyOnce("resuming client", a, expected);
       assertExactlyOnce("live client", b, expected);
+      // trades cross NATS too (core, not kept): shapes as on a standalone server
+      assert.ok(b.trades.length > 100, `only ${b.trades.length} trades`);
+      for (const t of b.trades.slice(0, 50)) {
+        assert.ok(perShard[0].has(t.symbol as string) || perShard[1].has(t.symbol as string));
+        assert.ok((t.price as number) > 0 && (t.size as number) > 0);
+        assert.match(t.time as string, /^2026-01-02T00:00:\d\d(\.\d+)?Z$/);
+      }
+      // REST on a gateway answers from the stream: the history of one symbol
+      const sym = [...perShard[0]][0];
+      const rest = await (await fetch(`${g2.url()}/v1/bars?symbol=${sym}&window=1s&limit=10000`))
+        .json();
+      const want = [...expected.values()].filter((x) => x.symbol === sym).map((x) => x.start);
+      assert.deepEqual(
+        rest.bars.filter((x: { final: boolean }) => x.final).map((x: { start: string }) => x.start),
+        want,
+      );
     } finally {
       for (const c of clients) c.close();
       await Promise.all([g1, g2, g1b].filter((g) => g).map((g) => g!.stop()));

@@ -24,13 +24,7 @@ import type { RunOptions } from "../cli/args.ts";
 import { ClusterError, connectNats, ensureStream } from "./nats.ts";
 import { ROOT } from "./subjects.ts";
 import { MarketState } from "../server/state.ts";
-import {
-  Hub,
-  type Replay,
-  type Replayed,
-  type ReplaySource,
-  type ResumePoint,
-} from "../server/hub.ts";
+import { Hub, type Replay, type Replayed, type ReplaySource } from "../server/hub.ts";
 import { type RunningServer, startServer } from "../server/app.ts";
 import { type Decoded, decodeMessage, patchStreamSeq } from "../server/outbound.ts";
 import { LATEST, LATEST_STRIDE } from "../pipeline/consumer.ts";
@@ -128,7 +122,7 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
 
   const watch = new StreamWatch(jsm, o.stream);
   const readers = new Set<StreamReader>();
-  let live: StreamReader | undefined; // the live fan-out, started once the server is up
+  let live: StreamReader | undefined = undefined; // the live fan-out, once the server is up
   const countError = () => stats.consumer_errors++;
 
   const replaySource: ReplaySource = {
