@@ -28,6 +28,8 @@ class BarClient {
   errors: Record<string, unknown>[] = [];
   caughtUp = false;
   trades: Record<string, unknown>[] = [];
+  /** anomaly key symbol|seq|kind -> times received */
+  readonly anomalies = new Map<string, number>();
 
   /** Connects and subscribes to final bars; resolves on the ack. */
   connect(url: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -44,7 +46,12 @@ class BarClient {
         if (m.code !== 4011) reject(new Error(JSON.stringify(m)));
       } else if (m.type === "caught_up") this.caughtUp = true;
       else if (m.type === "trade") this.trades.push(m);
-      else if (m.type === "bar" && m.final) {
+      else if (m.type === "anomaly") {
+        const key = `${m.symbol}|${m.seq}|${m.kind}`;
+        this.anomalies.set(key, (this.anomalies.get(key) ?? 0) + 1);
+        if (m.stream_seq <= this.lastSeq) this.outOfOrder++;
+        this.lastSeq = m.stream_seq;
+      } else if (m.type === "bar" && m.final) {
         const key = `${m.symbol}|${m.window}|${m.start}|${m.revision}`;
         this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
         this.bars.set(key, m);
@@ -373,7 +380,8 @@ Deno.test({
       await Promise.all([g1.ready, g2.ready]);
       const a = new BarClient(), b = new BarClient();
       clients.push(a, b);
-      await a.connect(g1.url(), { resumeFrom: 1 }); // durable client: resumes after failures
+      const durable = { channels: ["bars:1s", "anomalies"] };
+      await a.connect(g1.url(), { ...durable, resumeFrom: 1 }); // resumes after failures
       await b.connect(g2.url(), { channels: ["bars:1s", "trades"] }); // live: never reconnects
       const shards = [0, 1].map((i) =>
         startTickwire([
@@ -391,6 +399,10 @@ Deno.test({
           "--no-http",
           "--bars-out",
           `${tmp.dir}/shard${i}.ndjson`,
+          "--anomalies",
+          "0.002",
+          "--anomalies-out",
+          `${tmp.dir}/anomalies${i}.ndjson`,
         ])
       );
       await new Promise((r) => setTimeout(r, 4000));
@@ -403,7 +415,7 @@ Deno.test({
       await g1b.ready;
       const before = a.seen.size;
       a.close();
-      await a.connect(g1b.url(), { resumeFrom: a.lastSeq + 1 });
+      await a.connect(g1b.url(), { ...durable, resumeFrom: a.lastSeq + 1 });
       const runs: Run[] = await Promise.all(shards.map((s) => s.wait()));
       for (const r of runs) {
         assert.equal(r.code, 0, r.stderr);
@@ -442,6 +454,21 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
       assertExactlyOnce("resuming client", a, expected);
       assertExactlyOnce("live client", b, expected);
+      // anomalies are kept in the stream too: the resuming client got each once
+      const flagged = new Set<string>();
+      for (const i of [0, 1]) {
+        for (
+          const line of (await Deno.readTextFile(`${tmp.dir}/anomalies${i}.ndjson`)).split("\n")
+        ) {
+          if (!line) continue;
+          const x = JSON.parse(line);
+          flagged.add(`${x.symbol}|${x.seq}|${x.kind}`);
+        }
+      }
+      assert.ok(flagged.size > 5, `only ${flagged.size} anomalies flagged`);
+      await until("every anomaly", () => a.anomalies.size >= flagged.size, 10_000);
+      assert.deepEqual([...a.anomalies.keys()].sort(), [...flagged].sort());
+      assert.ok([...a.anomalies.values()].every((n) => n === 1), "an anomaly arrived twice");
       // trades cross NATS too (core, not kept): shapes as on a standalone server
       assert.ok(b.trades.length > 100, `only ${b.trades.length} trades`);
       for (const t of b.trades.slice(0, 50)) {

@@ -93,7 +93,12 @@ export const LATEST = {
 /** Float64 slots per symbol in `latest`. */
 export const LATEST_STRIDE = 12;
 /** Bits of the `want` word. */
-export const TickWant = { trades: 1, quotes: 2 } as const;
+export const TickWant = {
+  trades: 1,
+  quotes: 2,
+  /** wait for room instead of dropping trade/quote events (a processor publishing to NATS) */
+  lossless: 4,
+} as const;
 
 const TWO32 = 4294967296;
 
@@ -312,7 +317,9 @@ export class TickConsumer {
   private tickEvent(kind: number, sym: number, t: Tick, i: number): void {
     const ev = this.events;
     if (ev === undefined) return;
-    const at = ev.tryReserve(TICK_BYTES);
+    const at = (this.want![0] & TickWant.lossless) !== 0
+      ? ev.reserve(TICK_BYTES)
+      : ev.tryReserve(TICK_BYTES);
     if (at < 0) {
       this.tickEventDrops++;
       return;

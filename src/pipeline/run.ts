@@ -59,6 +59,8 @@ export interface Summary {
   bars: number;
   symbols: number;
   symbol_overflow: number;
+  /** trade/quote events for subscribers dropped because the main thread lagged */
+  tick_event_drops: number;
   /** ticks of symbols another shard owns (--shard) */
   foreign: number;
   volume: number;
@@ -162,7 +164,9 @@ export async function runPipeline(
   const latency = new Histogram(new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8)));
   const latest = new Float64Array(new SharedArrayBuffer(o.maxSymbols * LATEST_STRIDE * 8));
   const control = createControl();
-  if (publisher) Atomics.store(control, Ctl.want, TickWant.trades); // trades go to NATS
+  // trades go to NATS, every one: the Worker waits for room rather than drop
+  const baseWant = publisher ? TickWant.trades | TickWant.lossless : 0;
+  Atomics.store(control, Ctl.want, baseWant);
   const cfg = feedConfig(o);
 
   const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
@@ -332,7 +336,7 @@ export async function runPipeline(
         maxMessageBytes: 64 * 1024,
         highWater: 1 << 20,
         heartbeatMs: 1000,
-        baseWant: publisher ? TickWant.trades : 0,
+        baseWant,
       },
       state,
       control.subarray(Ctl.want, Ctl.want + 1),
@@ -552,6 +556,7 @@ export async function runPipeline(
     bars: c.bars,
     symbols: c.symbols,
     symbol_overflow: c.symbolOverflow,
+    tick_event_drops: c.tickEventDrops,
     foreign: c.foreign,
     volume: c.volume,
     checksum: c.checksum,

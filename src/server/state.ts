@@ -69,8 +69,12 @@ export class MarketState {
       const i = h.starts.lastIndexOf(start);
       if (i >= 0) h.bars[i] = j; // a later revision replaces the bar
       else {
-        h.starts.push(start);
-        h.bars.push(j);
+        // kept in start order: bars from a stream can arrive out of order
+        // (publish retries around a failover)
+        let k = h.starts.length;
+        while (k > 0 && h.starts[k - 1] > start) k--;
+        h.starts.splice(k, 0, start);
+        h.bars.splice(k, 0, j);
         if (h.bars.length > this.history) {
           h.starts.shift();
           h.bars.shift();
