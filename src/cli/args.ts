@@ -198,7 +198,10 @@ Cluster (NATS JetStream; see README "Scaling out"):
   --shard I/N          processor: keep only symbols whose FNV-1a hash
                        mod N is I (other symbols are counted as foreign)
   --stream NAME        JetStream stream for final bars and anomalies
-                       (TICKWIRE); created or updated by processors
+                       (TICKWIRE); processors create it or update its
+                       limits, gateways only create it when missing
+                       (gateways: --windows pre-declares windows; others
+                       are added as their bars arrive)
   --retention DUR      stream keeps messages this long (24h)
   --stream-max-bytes B stream size limit, K/M/G suffix (1G); oldest go first
   --replicas N         stream replicas, 1..5 (1; use 3 on a 3-node cluster)

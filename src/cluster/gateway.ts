@@ -80,6 +80,7 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
       maxBytes: o.streamMaxBytes,
       replicas: o.replicas,
       timeoutMs: o.natsTimeoutMs,
+      createOnly: true, // the processors own the stream's settings
     }).catch(async (e) => {
       await nc.close();
       throw e;
@@ -247,6 +248,7 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
     const fan = m.seq > backfillEnd;
     if (r.d.type === "bar") {
       symbolId(r.d.bar.symbol);
+      if (!state.windows.includes(r.d.bar.window)) state.windows.push(r.d.bar.window);
       state.onBarJson(r.d.bar);
       if (fan) hub.bar(r.d.bar, m.seq, r.bytes);
     } else if (r.d.type === "anomaly") {

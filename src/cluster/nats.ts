@@ -22,6 +22,8 @@ export interface StreamSettings {
   name: string;
   /** how long set-up may take (ms; 15 s) */
   timeoutMs?: number;
+  /** only create a missing stream, never change an existing one (gateways) */
+  createOnly?: boolean;
   retentionMs: number;
   maxBytes: number;
   replicas: number;
@@ -88,7 +90,8 @@ export async function connectNats(
 }
 
 /**
- * Creates the stream, or updates its limits when it exists with others.
+ * Creates the stream, or (unless `createOnly`) updates its limits when it
+ * exists with others.
  * Retries while the cluster elects its JetStream leader (a fresh cluster
  * answers "no responders" or times out for a few seconds).
  */
@@ -112,7 +115,7 @@ export async function ensureStream(nc: NatsConnection, s: StreamSettings): Promi
         const info = await jsm.streams.info(s.name);
         const c = info.config;
         if (
-          c.max_age !== config.max_age || c.max_bytes !== config.max_bytes ||
+          !s.createOnly && c.max_age !== config.max_age || c.max_bytes !== config.max_bytes ||
           c.num_replicas !== config.num_replicas ||
           c.subjects.join() !== config.subjects.join()
         ) {

@@ -80,6 +80,8 @@ export class ClusterPublisher {
   private backoff = 50;
   private idle: (() => void)[] = [];
   private readonly window: number;
+  /** trade subject per symbol (escaping once, not per trade) */
+  private readonly tradeSubjects = new Map<string, string>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -137,7 +139,9 @@ export class ClusterPublisher {
     side: number,
     seq: number,
   ): void {
-    this.core(tradeSubject(symbol), encodeTradeMessage(symbol, sec, nsec, price, size, side, seq));
+    let subject = this.tradeSubjects.get(symbol);
+    if (subject === undefined) this.tradeSubjects.set(symbol, subject = tradeSubject(symbol));
+    this.core(subject, encodeTradeMessage(symbol, sec, nsec, price, size, side, seq));
   }
 
   private core(subject: string, data: Uint8Array): void {
