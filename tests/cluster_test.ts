@@ -5,7 +5,16 @@
  * it, and failures made by killing processes. `deno task test:cluster`.
  */
 import assert from "node:assert/strict";
-import { lastJson, type Run, startTickwire, tempDir, tickwire } from "./helpers.ts";
+import {
+  candlePixels,
+  hasChromium,
+  lastJson,
+  launchChromium,
+  type Run,
+  startTickwire,
+  tempDir,
+  tickwire,
+} from "./helpers.ts";
 import { startNats } from "./nats_cluster.ts";
 import { fnv1a32, parseShard, shardOf } from "../src/cluster/shard.ts";
 import { barSubject, parseSubject, symbolToken } from "../src/cluster/subjects.ts";
@@ -309,10 +318,13 @@ Deno.test({
       await until("bars by time", () => byTime.caughtUp);
       assertExactlyOnce("resume by time", byTime, expected);
       byTime.close();
-      // bad resume points are request errors
+      // bad resume points are request errors; quotes are not in the cluster
       const bad = new BarClient();
       await assert.rejects(bad.connect(url, { resumeFrom: -1 }), /4001/);
       bad.close();
+      const noQuotes = new BarClient();
+      await assert.rejects(noQuotes.connect(url, { channels: ["quotes"] }), /4003.*processor/);
+      noQuotes.close();
       // binary: the FlatBuffers message has the stream position patched in
       const ws = new WebSocket(`${url.replace("http", "ws")}/v1/stream`);
       ws.binaryType = "arraybuffer";
@@ -349,6 +361,55 @@ Deno.test({
       gap.close();
     } finally {
       await gw.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "gateway dashboard in headless Chromium draws candles from NATS",
+  ignore: !hasChromium(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using nats = await startNats(1);
+    const gw = startTickwire([
+      "--role",
+      "gateway",
+      "--nats",
+      nats.nats,
+      "--windows",
+      "1s",
+      "--http",
+      "127.0.0.1:0",
+    ]);
+    const p = startTickwire([
+      "--nats",
+      nats.nats,
+      "--rate",
+      "2000",
+      "--count",
+      "30000",
+      "--windows",
+      "1s",
+      "--no-model",
+      "--no-http",
+    ]);
+    const browser = await launchChromium();
+    try {
+      await Promise.all([gw.ready, p.ready]);
+      const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+      const errors: string[] = [];
+      page.on("pageerror", (e: unknown) => errors.push(String(e)));
+      await page.goto(gw.url() + "/");
+      await page.waitForFunction("window.__tickwire && window.__tickwire.candles >= 3", null, {
+        timeout: 20_000,
+      });
+      assert.ok((await candlePixels(page)) > 50, "candles drawn");
+      assert.match(await page.textContent("#s-feed") ?? "", /gateway \(NATS/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await Promise.all([gw.stop(), p.stop()]);
     }
   },
 });

@@ -204,3 +204,54 @@ export function startUdpTickwire(extra: string[] = []): { bg: Background; port: 
   ]);
   return { bg, port };
 }
+
+/** True when Debian's chromium is installed (CI must have it; elsewhere the test is skipped with a note). */
+export function hasChromium(): boolean {
+  try {
+    return Deno.statSync("/usr/bin/chromium").isFile;
+  } catch {
+    console.warn(
+      "SKIPPED browser test: /usr/bin/chromium not installed (apt-get install -y chromium)",
+    );
+    if (Deno.env.get("CI") === "true") throw new Error("CI must install chromium");
+    return false;
+  }
+}
+
+/** Launches Debian's Chromium headless through playwright-core. */
+export async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  return await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Green and red candle pixels on a dashboard page's chart canvases. */
+export async function candlePixels(
+  page: { evaluate(js: string): Promise<unknown> },
+): Promise<number> {
+  // browser-side code as a string: this file is type-checked without the DOM
+  return await page.evaluate(`(() => {
+    let n = 0;
+    for (const cv of document.querySelectorAll("canvas")) {
+      const ctx = cv.getContext("2d");
+      if (!ctx || cv.width === 0) continue;
+      const d = ctx.getImageData(0, 0, cv.width, cv.height).data;
+      for (let i = 0; i < d.length; i += 4) {
+        const r = d[i], g = d[i + 1], b = d[i + 2];
+        if ((g > 140 && r < 80 && b > 120) || (r > 200 && g < 110 && b < 110)) n++;
+      }
+    }
+    return n;
+  })()`) as number;
+}

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { lastJson, startTickwire, tickwire } from "./helpers.ts";
+import {
+  candlePixels,
+  hasChromium,
+  lastJson,
+  launchChromium,
+  startTickwire,
+  tickwire,
+} from "./helpers.ts";
 import { decodeBarMessage } from "../src/server/outbound.ts";
 
 const SYNTH = [
@@ -356,57 +363,22 @@ for (const policy of ["drop", "disconnect"] as const) {
 
 Deno.test({
   name: "dashboard in headless Chromium draws candles (screenshot saved)",
-  ignore: !(() => {
-    try {
-      return Deno.statSync("/usr/bin/chromium").isFile;
-    } catch {
-      console.warn(
-        "SKIPPED dashboard test: /usr/bin/chromium not installed (apt-get install -y chromium)",
-      );
-      if (Deno.env.get("CI") === "true") throw new Error("CI must install chromium");
-      return false;
-    }
-  })(),
+  ignore: !hasChromium(),
   async fn() {
-    const { chromium } = await import("playwright-core");
     const bg = startTickwire(SYNTH);
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       await bg.ready;
       const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
       const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("pageerror", (e: unknown) => errors.push(String(e)));
       await page.goto(bg.url() + "/");
       await page.waitForFunction("window.__tickwire && window.__tickwire.candles >= 3", null, {
         timeout: 20_000,
       });
       // candles are drawn: count green/red pixels on the chart canvases
       // (browser-side code as strings: this file is type-checked without the DOM)
-      const colored = await page.evaluate(`(() => {
-        let n = 0;
-        for (const cv of document.querySelectorAll("canvas")) {
-          const ctx = cv.getContext("2d");
-          if (!ctx || cv.width === 0) continue;
-          const d = ctx.getImageData(0, 0, cv.width, cv.height).data;
-          for (let i = 0; i < d.length; i += 4) {
-            const r = d[i], g = d[i + 1], b = d[i + 2];
-            if ((g > 140 && r < 80 && b > 120) || (r > 200 && g < 110 && b < 110)) n++;
-          }
-        }
-        return n;
-      })()`) as number;
+      const colored = await candlePixels(page);
       assert.ok(colored > 50, `candle pixels: ${colored}`);
       const shot = await Deno.makeTempFile({ prefix: "tickwire-dashboard-", suffix: ".png" });
       await page.screenshot({ path: shot });

@@ -184,6 +184,10 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
       highWater: 1 << 20,
       heartbeatMs: 1000,
       replay: replaySource,
+      unavailable: {
+        quotes: "quotes are not distributed through the cluster: subscribe at a processor's " +
+          "own server (--http) for quotes",
+      },
     },
     state,
     new Int32Array(1),

@@ -105,6 +105,8 @@ export interface HubOptions {
   replay?: ReplaySource;
   /** TickWant bits always set (a processor publishing trades needs them) */
   baseWant?: number;
+  /** channels this server cannot serve, with the reason (gateways: quotes) */
+  unavailable?: Record<string, string>;
 }
 
 interface Client {
@@ -304,6 +306,10 @@ export class Hub {
         }
       } else if (!["trades", "quotes", "anomalies", "stats"].includes(ch)) {
         return this.error(c, id, ErrorCode.unknownChannel, `unknown channel ${JSON.stringify(ch)}`);
+      }
+      const why = this.opts.unavailable?.[ch];
+      if (why !== undefined && op === "subscribe") {
+        return this.error(c, id, ErrorCode.unknownChannel, why);
       }
     }
     for (const s of symbols as string[]) {

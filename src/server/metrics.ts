@@ -16,6 +16,8 @@ const GAUGES = new Set([
   "feed_state",
   "uptime_s",
   "ticks_per_s",
+  "gateway_replays_active",
+  "gateway_last_stream_seq",
 ]);
 
 /** Renders nested numeric stats; counters get `_total`, latency becomes a summary. */

@@ -141,6 +141,18 @@
       ? (x / 1e3).toFixed(1) + "k"
       : String(Math.round(x));
   function showStats(s) {
+    if (s.role === "gateway") { // a cluster gateway: no feed or ring of its own
+      const g = s.gateway;
+      $("s-feed").textContent = `gateway (NATS ${s.nats.server})`;
+      $("s-rate").textContent = "–";
+      $("s-ticks").textContent = fmt(g.trades_received) + " trades";
+      $("s-ring").textContent = "–";
+      $("s-drops").textContent = fmt(g.decode_errors);
+      $("s-gaps").textContent = "–";
+      $("s-late").textContent = "–";
+      $("s-lat").textContent = `stream #${g.last_stream_seq}`;
+      return;
+    }
     $("s-feed").textContent = s.feed;
     $("s-rate").textContent = fmt(s.ticks_per_s);
     $("s-ticks").textContent = fmt(s.pipeline.ticks);
