@@ -117,6 +117,21 @@ function assertExactlyOnce(
   assert.equal(c.outOfOrder, 0, `${name}: stream positions went backwards`);
 }
 
+/** A gateway on a free port, 1 s bars. */
+function startGateway(nats: string, extra: string[] = []) {
+  return startTickwire([
+    "--role",
+    "gateway",
+    "--nats",
+    nats,
+    "--windows",
+    "1s",
+    "--http",
+    "127.0.0.1:0",
+    ...extra,
+  ]);
+}
+
 const SYNTH = [
   "--seed",
   "11",
@@ -285,16 +300,7 @@ Deno.test({
     assert.ok(expected.size >= 8, `only ${expected.size} bars`);
     assert.equal((ps.cluster as Record<string, number>).durable_acked, expected.size);
 
-    const gw = startTickwire([
-      "--role",
-      "gateway",
-      "--nats",
-      nats.nats,
-      "--windows",
-      "1s",
-      "--http",
-      "127.0.0.1:0",
-    ]);
+    const gw = startGateway(nats.nats);
     try {
       await gw.ready;
       const url = gw.url();
@@ -372,16 +378,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     await using nats = await startNats(1);
-    const gw = startTickwire([
-      "--role",
-      "gateway",
-      "--nats",
-      nats.nats,
-      "--windows",
-      "1s",
-      "--http",
-      "127.0.0.1:0",
-    ]);
+    const gw = startGateway(nats.nats);
     const p = startTickwire([
       "--nats",
       nats.nats,
@@ -422,19 +419,8 @@ Deno.test({
   fn: async () => {
     await using nats = await startNats(3);
     await using tmp = await tempDir();
-    const gwArgs = [
-      "--role",
-      "gateway",
-      "--nats",
-      nats.nats,
-      "--replicas",
-      "3",
-      "--windows",
-      "1s",
-      "--http",
-      "127.0.0.1:0",
-    ];
-    const g1 = startTickwire(gwArgs), g2 = startTickwire(gwArgs);
+    const r3 = ["--replicas", "3"];
+    const g1 = startGateway(nats.nats, r3), g2 = startGateway(nats.nats, r3);
     let g1b: ReturnType<typeof startTickwire> | undefined;
     const clients: BarClient[] = [];
     try {
@@ -472,7 +458,7 @@ Deno.test({
       g1.child.kill("SIGKILL"); // a gateway dies; its client reconnects elsewhere later
       await g1.wait();
       await new Promise((r) => setTimeout(r, 2000));
-      g1b = startTickwire(gwArgs); // restarted
+      g1b = startGateway(nats.nats, r3); // restarted
       await g1b.ready;
       const before = a.seen.size;
       a.close();

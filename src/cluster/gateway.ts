@@ -263,47 +263,44 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
   }, countError);
 
   // Trades and in-progress bars: core NATS.
+  const onCore = <T extends Decoded["type"]>(
+    subject: string,
+    type: T,
+    handle: (d: Extract<Decoded, { type: T }>) => void,
+  ): Subscription =>
+    nc.subscribe(subject, {
+      callback: (err, m) => {
+        if (err) return;
+        let d: Decoded;
+        try {
+          d = decodeMessage(m.data);
+        } catch {
+          stats.decode_errors++;
+          return;
+        }
+        if (d.type !== type) return void stats.decode_errors++;
+        handle(d as Extract<Decoded, { type: T }>);
+      },
+    });
   const subs: Subscription[] = [
-    nc.subscribe(`${ROOT}.trades.>`, {
-      callback: (err, m) => {
-        if (err) return;
-        let d: Decoded;
-        try {
-          d = decodeMessage(m.data);
-        } catch {
-          stats.decode_errors++;
-          return;
-        }
-        if (d.type !== "trade") return void stats.decode_errors++;
-        stats.trades_received++;
-        const t = d.trade, id = symbolId(t.symbol);
-        if (id >= 0) {
-          const L = id * LATEST_STRIDE;
-          latest[L + LATEST.price] = t.price;
-          latest[L + LATEST.size] = t.size;
-          latest[L + LATEST.sec] = d.sec;
-          latest[L + LATEST.nsec] = d.nsec;
-          latest[L + LATEST.seq] = t.sequence;
-          latest[L + LATEST.exp] = 0;
-        }
-        hub.trade(t);
-      },
+    onCore(`${ROOT}.trades.>`, "trade", (d) => {
+      stats.trades_received++;
+      const t = d.trade, id = symbolId(t.symbol);
+      if (id >= 0) {
+        const L = id * LATEST_STRIDE;
+        latest[L + LATEST.price] = t.price;
+        latest[L + LATEST.size] = t.size;
+        latest[L + LATEST.sec] = d.sec;
+        latest[L + LATEST.nsec] = d.nsec;
+        latest[L + LATEST.seq] = t.sequence;
+        latest[L + LATEST.exp] = 0;
+      }
+      hub.trade(t);
     }),
-    nc.subscribe(`${ROOT}.partial.>`, {
-      callback: (err, m) => {
-        if (err) return;
-        let d: Decoded;
-        try {
-          d = decodeMessage(m.data);
-        } catch {
-          stats.decode_errors++;
-          return;
-        }
-        if (d.type !== "bar") return void stats.decode_errors++;
-        stats.partial_received++;
-        symbolId(d.bar.symbol);
-        hub.bar(state.onBarJson(d.bar));
-      },
+    onCore(`${ROOT}.partial.>`, "bar", (d) => {
+      stats.partial_received++;
+      symbolId(d.bar.symbol);
+      hub.bar(state.onBarJson(d.bar));
     }),
   ];
 
