@@ -117,6 +117,21 @@ function assertExactlyOnce(
   assert.equal(c.outOfOrder, 0, `${name}: stream positions went backwards`);
 }
 
+/** Index (n0, n1, ...) of the node leading the TICKWIRE stream. */
+async function streamLeader(urls: string[]): Promise<number> {
+  const { connect } = await import("@nats-io/transport-node");
+  const { jetstreamManager } = await import("@nats-io/jetstream");
+  const nc = await connect({ servers: urls });
+  try {
+    const info = await (await jetstreamManager(nc)).streams.info("TICKWIRE");
+    const m = /^n(\d+)$/.exec(info.cluster?.leader ?? "");
+    assert.ok(m, `no stream leader: ${JSON.stringify(info.cluster)}`);
+    return Number(m[1]);
+  } finally {
+    await nc.close();
+  }
+}
+
 /** A gateway on a free port, 1 s bars. */
 function startGateway(nats: string, extra: string[] = []) {
   return startTickwire([
@@ -453,7 +468,10 @@ Deno.test({
         ])
       );
       await new Promise((r) => setTimeout(r, 4000));
-      await nats.kill(0); // a NATS node dies mid-feed
+      // the node leading the stream dies mid-feed: a leader election for
+      // the publishers, and any consumer it hosted goes with it
+      const leader = await streamLeader(nats.urls);
+      await nats.kill(leader);
       await new Promise((r) => setTimeout(r, 3000));
       g1.child.kill("SIGKILL"); // a gateway dies; its client reconnects elsewhere later
       await g1.wait();
@@ -516,6 +534,13 @@ Deno.test({
       await until("every anomaly", () => a.anomalies.size >= flagged.size, 10_000);
       assert.deepEqual([...a.anomalies.keys()].sort(), [...flagged].sort());
       assert.ok([...a.anomalies.values()].every((n) => n === 1), "an anomaly arrived twice");
+      const st = await (await fetch(`${g2.url()}/v1/stats`)).json();
+      console.log(
+        `after the NATS node kill: gateway 2 restarted ${st.gateway.consumer_restarts} stalled ` +
+          `consumers; shards retried ${
+            sums.map((x) => (x.cluster as Record<string, number>).durable_retries).join(" and ")
+          } publishes`,
+      );
       // trades cross NATS too (core, not kept): shapes as on a standalone server
       assert.ok(b.trades.length > 100, `only ${b.trades.length} trades`);
       for (const t of b.trades.slice(0, 50)) {

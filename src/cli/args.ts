@@ -187,11 +187,14 @@ Run:
                        disconnect (close code 4009)
   --max-subscriptions N  channel/symbol pairs per connection (1000)
   --no-http            run without the HTTP/WebSocket server
+  -h, --help           this text
 
 Cluster (NATS JetStream; see README "Scaling out"):
   --role ROLE          standalone (default) | processor (also publishes
                        trades, bars and anomalies to NATS) | gateway (no
-                       feed: serves the HTTP/WebSocket API from NATS)
+                       feed: serves the HTTP/WebSocket API from NATS;
+                       --windows pre-declares windows, others are added
+                       as their bars arrive)
   --nats URLS          NATS servers, comma separated, e.g.
                        nats://10.0.0.1:4222,nats://10.0.0.2:4222; with no
                        --role it means processor
@@ -200,14 +203,11 @@ Cluster (NATS JetStream; see README "Scaling out"):
   --stream NAME        JetStream stream for final bars and anomalies
                        (TICKWIRE); processors create it or update its
                        limits, gateways only create it when missing
-                       (gateways: --windows pre-declares windows; others
-                       are added as their bars arrive)
   --retention DUR      stream keeps messages this long (24h)
   --stream-max-bytes B stream size limit, K/M/G suffix (1G); oldest go first
   --replicas N         stream replicas, 1..5 (1; use 3 on a 3-node cluster)
   --nats-timeout DUR   give up starting when NATS does not answer (15s);
                        once connected, reconnects are retried for ever
-  -h, --help           this text
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a feed that cannot
 start with the given settings (missing file, bad EAL arguments, port in use).
