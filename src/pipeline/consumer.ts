@@ -344,7 +344,8 @@ export class TickConsumer {
     this.announced = sym + 1;
     const s = this.shard;
     if (s !== undefined && shardOf(this.symbols.names[sym], s.count) !== s.index) {
-      this.owned[sym] = 0;
+      this.owned[sym] = 0; // another shard's: never announced, never served here
+      return;
     }
     this.events?.symbol(sym, this.symbols.names[sym]);
   }
