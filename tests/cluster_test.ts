@@ -22,6 +22,7 @@ import {
   decodeMessage,
   encodeAnomalyMessage,
   encodeBarMessage,
+  encodeTradeBatchMessage,
   encodeTradeMessage,
   patchStreamSeq,
 } from "../src/server/outbound.ts";
@@ -229,6 +230,27 @@ Deno.test("messages: trade, anomaly and bar round-trip; the stream position patc
   }));
   assert.equal(a.type === "anomaly" && a.anomaly.kind, "price_spike");
   assert.equal(a.type === "anomaly" && a.anomaly.time, "2026-01-02T00:00:00.5Z");
+  const flat = [1767312000, 5, 10.5, 100, 1, 1, 1767312001, 0, 10.75, 200, 2, 2];
+  const batch = decodeMessage(encodeTradeBatchMessage("BRK.B", flat, 2));
+  assert.equal(batch.type, "trades");
+  assert.deepEqual(batch.type === "trades" && batch.trades.map((t) => t.trade), [
+    {
+      symbol: "BRK.B",
+      time: "2026-01-02T00:00:00.000000005Z",
+      price: 10.5,
+      size: 100,
+      side: "buy",
+      sequence: 1,
+    },
+    {
+      symbol: "BRK.B",
+      time: "2026-01-02T00:00:01Z",
+      price: 10.75,
+      size: 200,
+      side: "sell",
+      sequence: 2,
+    },
+  ]);
   assert.throws(() => decodeMessage(new Uint8Array(16)), /TWO1/);
 });
 
@@ -543,6 +565,11 @@ Deno.test({
       );
       // trades cross NATS too (core, not kept): shapes as on a standalone server
       assert.ok(b.trades.length > 100, `only ${b.trades.length} trades`);
+      const published = sums.reduce(
+        (n, x) => n + (x.cluster as Record<string, number>).trades_published,
+        0,
+      );
+      assert.equal(published, sums.reduce((n, x) => n + (x.trades as number), 0));
       for (const t of b.trades.slice(0, 50)) {
         assert.ok(perShard[0].has(t.symbol as string) || perShard[1].has(t.symbol as string));
         assert.ok((t.price as number) > 0 && (t.size as number) > 0);

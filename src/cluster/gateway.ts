@@ -26,7 +26,7 @@ import { ROOT } from "./subjects.ts";
 import { MarketState } from "../server/state.ts";
 import { Hub, type Replay, type Replayed, type ReplaySource } from "../server/hub.ts";
 import { type RunningServer, startServer } from "../server/app.ts";
-import { type Decoded, decodeMessage, patchStreamSeq } from "../server/outbound.ts";
+import { type Decoded, decodeMessage, patchStreamSeq, type TradeJson } from "../server/outbound.ts";
 import { LATEST, LATEST_STRIDE } from "../pipeline/consumer.ts";
 
 /** Messages of the stream a starting gateway loads for history (REST, snapshots). */
@@ -147,7 +147,7 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
             return;
           }
           const d = r.d;
-          if (d.type === "trade") return;
+          if (d.type === "trade" || d.type === "trades") return; // not kept in the stream
           symbolId(d.type === "bar" ? d.bar.symbol : d.anomaly.symbol);
           const rep: Replayed = {
             kind: d.type,
@@ -263,44 +263,44 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
   }, countError);
 
   // Trades and in-progress bars: core NATS.
-  const onCore = <T extends Decoded["type"]>(
-    subject: string,
-    type: T,
-    handle: (d: Extract<Decoded, { type: T }>) => void,
-  ): Subscription =>
+  const onTrade = (t: TradeJson, sec: number, nsec: number) => {
+    stats.trades_received++;
+    const id = symbolId(t.symbol);
+    if (id >= 0) {
+      const L = id * LATEST_STRIDE;
+      latest[L + LATEST.price] = t.price;
+      latest[L + LATEST.size] = t.size;
+      latest[L + LATEST.sec] = sec;
+      latest[L + LATEST.nsec] = nsec;
+      latest[L + LATEST.seq] = t.sequence;
+      latest[L + LATEST.exp] = 0;
+    }
+    hub.trade(t);
+  };
+  /** Subscribes; `handle` returns false for a message of a kind it does not take (counted). */
+  const onCore = (subject: string, handle: (d: Decoded) => boolean): Subscription =>
     nc.subscribe(subject, {
       callback: (err, m) => {
         if (err) return;
-        let d: Decoded;
         try {
-          d = decodeMessage(m.data);
-        } catch {
-          stats.decode_errors++;
-          return;
-        }
-        if (d.type !== type) return void stats.decode_errors++;
-        handle(d as Extract<Decoded, { type: T }>);
+          if (handle(decodeMessage(m.data))) return;
+        } catch { /* malformed: counted below */ }
+        stats.decode_errors++;
       },
     });
   const subs: Subscription[] = [
-    onCore(`${ROOT}.trades.>`, "trade", (d) => {
-      stats.trades_received++;
-      const t = d.trade, id = symbolId(t.symbol);
-      if (id >= 0) {
-        const L = id * LATEST_STRIDE;
-        latest[L + LATEST.price] = t.price;
-        latest[L + LATEST.size] = t.size;
-        latest[L + LATEST.sec] = d.sec;
-        latest[L + LATEST.nsec] = d.nsec;
-        latest[L + LATEST.seq] = t.sequence;
-        latest[L + LATEST.exp] = 0;
-      }
-      hub.trade(t);
+    onCore(`${ROOT}.trades.>`, (d) => {
+      if (d.type === "trade") onTrade(d.trade, d.sec, d.nsec);
+      else if (d.type === "trades") { for (const t of d.trades) onTrade(t.trade, t.sec, t.nsec); }
+      else return false;
+      return true;
     }),
-    onCore(`${ROOT}.partial.>`, "bar", (d) => {
+    onCore(`${ROOT}.partial.>`, (d) => {
+      if (d.type !== "bar") return false;
       stats.partial_received++;
       symbolId(d.bar.symbol);
       hub.bar(state.onBarJson(d.bar));
+      return true;
     }),
   ];
 

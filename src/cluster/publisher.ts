@@ -23,7 +23,9 @@ import {
   type AnomalyJson,
   encodeAnomalyMessage,
   encodeBarMessage,
+  encodeTradeBatchMessage,
   encodeTradeMessage,
+  TRADE_FIELDS,
 } from "../server/outbound.ts";
 import type { BarJson } from "../bars/ndjson.ts";
 
@@ -48,6 +50,8 @@ export interface PublisherStats {
   /** messages refused because the outbox was full (the stream was unreachable too long) */
   durable_dropped: number;
   core_published: number;
+  /** trades in those messages (several per message when batched) */
+  trades_published: number;
   /** core messages the client could not buffer while disconnected */
   core_dropped: number;
 }
@@ -71,6 +75,7 @@ export class ClusterPublisher {
     durable_pending: 0,
     durable_dropped: 0,
     core_published: 0,
+    trades_published: 0,
     core_dropped: 0,
   };
   private readonly outbox: Pending[] = [];
@@ -82,6 +87,9 @@ export class ClusterPublisher {
   private readonly window: number;
   /** trade subject per symbol (escaping once, not per trade) */
   private readonly tradeSubjects = new Map<string, string>();
+  /** trades in hand per symbol, TRADE_FIELDS numbers each, sent as one batch */
+  private readonly pendingTrades = new Map<string, number[]>();
+  private tradesQueued = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -129,7 +137,11 @@ export class ClusterPublisher {
     );
   }
 
-  /** A trade, to core NATS. */
+  /**
+   * A trade, to core NATS. Trades handed over in one go (one poll of the
+   * event ring) leave as one message per symbol, after the current task:
+   * a `TradeBatch` when there are several, else a `Trade`.
+   */
   trade(
     symbol: string,
     sec: number,
@@ -139,9 +151,32 @@ export class ClusterPublisher {
     side: number,
     seq: number,
   ): void {
-    let subject = this.tradeSubjects.get(symbol);
-    if (subject === undefined) this.tradeSubjects.set(symbol, subject = tradeSubject(symbol));
-    this.core(subject, encodeTradeMessage(symbol, sec, nsec, price, size, side, seq));
+    let list = this.pendingTrades.get(symbol);
+    if (list === undefined) this.pendingTrades.set(symbol, list = []);
+    list.push(sec, nsec, price, size, side, seq);
+    if (!this.tradesQueued) {
+      this.tradesQueued = true;
+      queueMicrotask(() => this.sendTrades());
+    }
+  }
+
+  /** Sends the trades in hand. */
+  private sendTrades(): void {
+    this.tradesQueued = false;
+    for (const [symbol, f] of this.pendingTrades) {
+      const n = f.length / TRADE_FIELDS;
+      if (n === 0) continue;
+      let subject = this.tradeSubjects.get(symbol);
+      if (subject === undefined) this.tradeSubjects.set(symbol, subject = tradeSubject(symbol));
+      this.core(
+        subject,
+        n === 1
+          ? encodeTradeMessage(symbol, f[0], f[1], f[2], f[3], f[4], f[5])
+          : encodeTradeBatchMessage(symbol, f, n),
+      );
+      this.stats.trades_published += n;
+      f.length = 0;
+    }
   }
 
   private core(subject: string, data: Uint8Array): void {
@@ -215,6 +250,7 @@ export class ClusterPublisher {
 
   /** Resolves when every durable message is stored, or after `timeoutMs`; returns how many are not. */
   async flush(timeoutMs: number): Promise<number> {
+    this.sendTrades();
     this.pump();
     if (this.stats.durable_pending > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -25,6 +25,7 @@ import {
   Message,
   Payload,
   Trade,
+  TradeBatch,
 } from "../wire/generated/outbound_generated.ts";
 import type { BarJson } from "../bars/ndjson.ts";
 import { isoNs } from "../bars/duration.ts";
@@ -60,7 +61,15 @@ export interface TradeJson {
 export type Decoded =
   | { type: "bar"; bar: BarJson; streamSeq: number }
   | { type: "anomaly"; anomaly: AnomalyJson; streamSeq: number }
-  | { type: "trade"; trade: TradeJson; streamSeq: number; sec: number; nsec: number };
+  | { type: "trade"; trade: TradeJson; streamSeq: number; sec: number; nsec: number }
+  | {
+    type: "trades";
+    trades: { trade: TradeJson; sec: number; nsec: number }[];
+    streamSeq: number;
+  };
+
+/** Fields per trade in the flat arrays `encodeTradeBatchMessage` takes. */
+export const TRADE_FIELDS = 6; // sec, nsec, price, size, side, seq
 
 function split(iso: string): [number, number] {
   const ms = Date.parse(iso);
@@ -157,6 +166,44 @@ export function encodeTradeMessage(
   return finish(Payload.Trade, Trade.endTrade(builder));
 }
 
+/**
+ * Encodes the trades of one symbol as one `TradeBatch` message; `flat` holds
+ * `count` trades of TRADE_FIELDS numbers each (sec, nsec, price, size, side, seq).
+ */
+export function encodeTradeBatchMessage(symbol: string, flat: number[], count: number): Uint8Array {
+  builder.clear();
+  const offs: number[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = i * TRADE_FIELDS;
+    Trade.startTrade(builder);
+    Trade.addTimeSec(builder, flat[k]);
+    Trade.addTimeNsec(builder, flat[k + 1]);
+    Trade.addPrice(builder, flat[k + 2]);
+    Trade.addSize(builder, flat[k + 3]);
+    Trade.addSide(builder, flat[k + 4]);
+    Trade.addSeq(builder, flat[k + 5]);
+    offs[i] = Trade.endTrade(builder);
+  }
+  const vec = TradeBatch.createTradesVector(builder, offs);
+  const sym = builder.createString(symbol);
+  TradeBatch.startTradeBatch(builder);
+  TradeBatch.addSymbol(builder, sym);
+  TradeBatch.addTrades(builder, vec);
+  return finish(Payload.TradeBatch, TradeBatch.endTradeBatch(builder));
+}
+
+function tradeJson(t: Trade, symbol: string): TradeJson {
+  const side = t.side();
+  return {
+    symbol,
+    time: isoNs(t.timeSec(), t.timeNsec()),
+    price: t.price(),
+    size: t.size(),
+    side: side === 1 ? "buy" : side === 2 ? "sell" : "unknown",
+    sequence: t.seq(),
+  };
+}
+
 /** Opens a message, checking the file identifier; throws on anything else. */
 function open(bytes: Uint8Array): Message {
   const bb = new flatbuffers.ByteBuffer(bytes);
@@ -212,21 +259,22 @@ export function decodeMessage(bytes: Uint8Array): Decoded {
     }
     case Payload.Trade: {
       const t = m.payload(new Trade()) as Trade;
-      const side = t.side();
       return {
         type: "trade",
         streamSeq,
         sec: t.timeSec(),
         nsec: t.timeNsec(),
-        trade: {
-          symbol: t.symbol() ?? "",
-          time: isoNs(t.timeSec(), t.timeNsec()),
-          price: t.price(),
-          size: t.size(),
-          side: side === 1 ? "buy" : side === 2 ? "sell" : "unknown",
-          sequence: t.seq(),
-        },
+        trade: tradeJson(t, t.symbol() ?? ""),
       };
+    }
+    case Payload.TradeBatch: {
+      const b = m.payload(new TradeBatch()) as TradeBatch;
+      const symbol = b.symbol() ?? "", trades = [];
+      for (let i = 0; i < b.tradesLength(); i++) {
+        const t = b.trades(i)!;
+        trades.push({ trade: tradeJson(t, symbol), sec: t.timeSec(), nsec: t.timeNsec() });
+      }
+      return { type: "trades", streamSeq, trades };
     }
     default:
       throw new Error(`unknown payload type ${m.payloadType()}`);

@@ -20,32 +20,35 @@ export enum Payload {
   NONE = 0,
   Bar = 1,
   Anomaly = 2,
-  Trade = 3
+  Trade = 3,
+  TradeBatch = 4
 }
 
 export function unionToPayload(
   type: Payload,
-  accessor: (obj:Anomaly|Bar|Trade) => Anomaly|Bar|Trade|null
-): Anomaly|Bar|Trade|null {
+  accessor: (obj:Anomaly|Bar|Trade|TradeBatch) => Anomaly|Bar|Trade|TradeBatch|null
+): Anomaly|Bar|Trade|TradeBatch|null {
   switch(Payload[type]) {
     case 'NONE': return null; 
     case 'Bar': return accessor(new Bar())! as Bar;
     case 'Anomaly': return accessor(new Anomaly())! as Anomaly;
     case 'Trade': return accessor(new Trade())! as Trade;
+    case 'TradeBatch': return accessor(new TradeBatch())! as TradeBatch;
     default: return null;
   }
 }
 
 export function unionListToPayload(
   type: Payload, 
-  accessor: (index: number, obj:Anomaly|Bar|Trade) => Anomaly|Bar|Trade|null, 
+  accessor: (index: number, obj:Anomaly|Bar|Trade|TradeBatch) => Anomaly|Bar|Trade|TradeBatch|null, 
   index: number
-): Anomaly|Bar|Trade|null {
+): Anomaly|Bar|Trade|TradeBatch|null {
   switch(Payload[type]) {
     case 'NONE': return null; 
     case 'Bar': return accessor(index, new Bar())! as Bar;
     case 'Anomaly': return accessor(index, new Anomaly())! as Anomaly;
     case 'Trade': return accessor(index, new Trade())! as Trade;
+    case 'TradeBatch': return accessor(index, new TradeBatch())! as TradeBatch;
     default: return null;
   }
 }
@@ -530,6 +533,82 @@ static createTrade(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset,
   Trade.addSide(builder, side);
   Trade.addSeq(builder, seq);
   return Trade.endTrade(builder);
+}
+}
+
+/**
+ * Several trades of one symbol in one message (a processor batches the
+ * trades it has in hand; the trades leave `symbol` unset).
+ */
+export class TradeBatch {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TradeBatch {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTradeBatch(bb:flatbuffers.ByteBuffer, obj?:TradeBatch):TradeBatch {
+  return (obj || new TradeBatch()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTradeBatch(bb:flatbuffers.ByteBuffer, obj?:TradeBatch):TradeBatch {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TradeBatch()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+symbol():string|null
+symbol(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+symbol(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+trades(index: number, obj?:Trade):Trade|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? (obj || new Trade()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+tradesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startTradeBatch(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addSymbol(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, symbolOffset, 0);
+}
+
+static addTrades(builder:flatbuffers.Builder, tradesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, tradesOffset, 0);
+}
+
+static createTradesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTradesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endTradeBatch(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTradeBatch(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, tradesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  TradeBatch.startTradeBatch(builder);
+  TradeBatch.addSymbol(builder, symbolOffset);
+  TradeBatch.addTrades(builder, tradesOffset);
+  return TradeBatch.endTradeBatch(builder);
 }
 }
 
