@@ -5,7 +5,7 @@
  * |--------------------------------------|------------------------------|---------------|
  * | `tickwire.bars.<window>.<symbol>`    | final bars and revisions     | JetStream     |
  * | `tickwire.anomalies.<symbol>`        | anomaly flags                | JetStream     |
- * | `tickwire.trades.<symbol>`           | trades                       | core NATS     |
+ * | `tickwire.trades.<symbol>`           | trades (Trade or TradeBatch) | core NATS     |
  * | `tickwire.partial.<window>.<symbol>` | in-progress bar updates      | core NATS     |
  *
  * Payloads are FlatBuffers `Message`s (schemas/outbound.fbs). A symbol that
