@@ -127,13 +127,25 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
   const countError = () => stats.consumer_errors++;
 
   const replaySource: ReplaySource = {
-    open(from, deliver, onGap): Replay {
+    open(from, deliver, onGap, onError): Replay {
       let closed = false, reader: StreamReader | undefined;
       stats.replays_opened++;
       stats.replays_active++;
       (async () => {
         if ("seq" in from && from.seq > 0) {
-          const first = (await jsm.streams.info(o.stream)).state.first_seq;
+          // the retention check needs the stream's first sequence; a node
+          // may be failing over right now, so ask for a while before giving up
+          let first = -1, why = "";
+          for (let i = 0; i < 20 && first < 0 && !closed; i++) {
+            try {
+              first = (await jsm.streams.info(o.stream)).state.first_seq;
+            } catch (e) {
+              why = (e as Error).message;
+              await new Promise((r) => setTimeout(r, 500));
+            }
+          }
+          if (closed) return;
+          if (first < 0) return onError(`stream ${o.stream} did not answer: ${why}`);
           if (from.seq < first) onGap(from.seq, first);
         }
         if (closed) return;
@@ -321,6 +333,10 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
   await server.close();
   live?.close();
   for (const r of readers) r.close();
+  await Promise.race([ // let readers finish their message, but never hang a shutdown on NATS
+    Promise.all([live?.done, ...[...readers].map((r) => r.done)]),
+    new Promise((r) => setTimeout(r, 2000)),
+  ]);
   watch.close();
   for (const s of subs) s.unsubscribe();
   await nc.close();

@@ -75,7 +75,8 @@ export interface Replay {
 /**
  * The stream behind a gateway's hub. `open` replays from a point, calling
  * `deliver` for each message in stream order and awaiting it (backpressure);
- * `onGap` reports that the start is older than what the stream keeps.
+ * `onGap` reports that the start is older than what the stream keeps;
+ * `onError` that the replay could not be set up at all.
  */
 export interface ReplaySource {
   open(
@@ -427,14 +428,7 @@ export class Hub {
     streamSeq: number,
     bytes: Uint8Array,
   ): void {
-    if (kind === "bar" && c.binary) {
-      const frame = new Uint8Array(4 + bytes.length);
-      new DataView(frame.buffer).setUint32(0, ++c.seq, true);
-      frame.set(bytes, 4);
-      c.ws.send(frame);
-      this.stats.messages_sent++;
-      return;
-    }
+    if (kind === "bar" && c.binary) return this.sendBinary(c, bytes);
     this.send(c, durableBody(kind, json, streamSeq));
   }
 
@@ -480,6 +474,15 @@ export class Hub {
     this.stats.messages_sent++;
   }
 
+  /** A binary frame: the connection's 4-byte little-endian seq, then a FlatBuffers message. */
+  private sendBinary(c: Client, bytes: Uint8Array): void {
+    const frame = new Uint8Array(4 + bytes.length);
+    new DataView(frame.buffer).setUint32(0, ++c.seq, true);
+    frame.set(bytes, 4);
+    c.ws.send(frame);
+    this.stats.messages_sent++;
+  }
+
   private error(c: Client, id: unknown, code: number, message: string): void {
     this.stats.errors_sent++;
     this.send(
@@ -520,14 +523,7 @@ export class Hub {
       this.stats.slow_dropped++;
       return;
     }
-    if (bin && c.binary) {
-      const frame = new Uint8Array(4 + bin.length);
-      new DataView(frame.buffer).setUint32(0, ++c.seq, true);
-      frame.set(bin, 4);
-      c.ws.send(frame);
-      this.stats.messages_sent++;
-      return;
-    }
+    if (bin && c.binary) return this.sendBinary(c, bin);
     this.send(c, body);
   }
 
