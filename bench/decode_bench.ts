@@ -11,7 +11,7 @@ import { createRing, RingConsumer } from "../src/ring/ring.ts";
 import { NativeFeed } from "../src/native/feed.ts";
 import { TickConsumer } from "../src/pipeline/consumer.ts";
 import { FrameReader, symbolName, tickPrice } from "../src/wire/frame.ts";
-import { EventWriter } from "../src/bars/events.ts";
+import { EventWriter } from "../src/pipeline/events.ts";
 import { BarAggregator } from "../src/bars/aggregator.ts";
 
 const ring = createRing(1 << 24, 4096);

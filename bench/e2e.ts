@@ -29,7 +29,7 @@ import { NativeFeed } from "../src/native/feed.ts";
 import { hasDpdk, native } from "../src/native/lib.ts";
 import { TickConsumer } from "../src/pipeline/consumer.ts";
 import { BarAggregator } from "../src/bars/aggregator.ts";
-import { EventWriter } from "../src/bars/events.ts";
+import { EventWriter } from "../src/pipeline/events.ts";
 import { FrameReader, symbolName, tickPrice } from "../src/wire/frame.ts";
 import type { Percentiles } from "../src/pipeline/latency.ts";
 

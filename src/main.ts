@@ -1,5 +1,6 @@
 /**
- * `deno task run`: the tickwire command line. See `--help`.
+ * `deno task run`: the tickwire command line. Picks the role and runs its
+ * composition root (`src/app/`); see `--help`.
  *
  * @example
  * ```sh
@@ -10,23 +11,37 @@
  * ```
  * @module
  */
-import { HELP, parseRunArgs, UsageError } from "./cli/args.ts";
-import { FeedStartError, runPipeline } from "./pipeline/run.ts";
+import { HELP, parseRunArgs, type RunOptions, UsageError } from "./cli/args.ts";
 import { NativeLibError } from "./native/lib.ts";
-import { GatewayStartError, runGateway } from "./cluster/gateway.ts";
+import { StartError } from "./app/lifecycle.ts";
+import { runStandalone } from "./app/standalone.ts";
+import { runProcessor } from "./app/processor.ts";
+import { runGateway } from "./app/gateway.ts";
+
+/** Runs the chosen role; returns the exit code. */
+async function runRole(opts: RunOptions, signal: AbortSignal): Promise<number> {
+  if (opts.role === "gateway") {
+    const g = await runGateway(opts, signal);
+    console.log(JSON.stringify(g));
+    if (g.error) console.error(`tickwire: gateway failed: ${g.error}`);
+    return g.error ? 1 : 0;
+  }
+  const run = opts.role === "processor" ? runProcessor : runStandalone;
+  const summary = await run(opts, signal);
+  console.log(JSON.stringify(summary));
+  if (!summary.error) return 0;
+  console.error(`tickwire: feed failed: ${summary.error}`);
+  return 1;
+}
 
 async function main(argv: string[]): Promise<number> {
   let opts;
   try {
     opts = parseRunArgs(argv);
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(
-        `tickwire: ${e.message}\nRun 'deno task run --help' for usage.`,
-      );
-      return 2;
-    }
-    throw e;
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`tickwire: ${e.message}\nRun 'deno task run --help' for usage.`);
+    return 2;
   }
   if (opts.help) {
     console.log(HELP);
@@ -37,29 +52,11 @@ async function main(argv: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    if (opts.role === "gateway") {
-      const g = await runGateway(opts, ac.signal);
-      console.log(JSON.stringify(g));
-      if (g.error) console.error(`tickwire: gateway failed: ${g.error}`);
-      return g.error ? 1 : 0;
-    }
-    const summary = await runPipeline(opts, ac.signal);
-    console.log(JSON.stringify(summary));
-    if (summary.error) {
-      console.error(`tickwire: feed failed: ${summary.error}`);
-      return 1;
-    }
-    return 0;
+    return await runRole(opts, ac.signal);
   } catch (e) {
-    if (e instanceof FeedStartError || e instanceof GatewayStartError) {
-      console.error(`tickwire: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof NativeLibError) {
-      console.error(`tickwire: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    if (!(e instanceof StartError || e instanceof NativeLibError)) throw e;
+    console.error(`tickwire: ${e.message}`);
+    return e instanceof StartError ? 2 : 1;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { hasDpdk } from "../src/native/lib.ts";
 import { nyMidnightUtc } from "../src/feeds/lobster.ts";
-import type { BarJson } from "../src/bars/ndjson.ts";
+import type { BarJson } from "../src/server/messages.ts";
 import { importLobster, lastJson, lobsterFile, tempDir, tickwire } from "./helpers.ts";
 
 const WINDOWS: [string, number][] = [["1s", 1000], ["1m", 60_000], ["5m", 300_000], [

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { createRing, RingConsumer } from "../src/ring/ring.ts";
-import { type BarEvent, EventReader, EventWriter, type LateEvent } from "../src/bars/events.ts";
+import { type BarEvent, EventReader, EventWriter, type LateEvent } from "../src/pipeline/events.ts";
 import { BarAggregator, type BarOptions } from "../src/bars/aggregator.ts";
 import { TickConsumer } from "../src/pipeline/consumer.ts";
 import { encodeFrame, type TickInput } from "../src/wire/encode.ts";
-import { formatIso, isoNs, parseDuration } from "../src/bars/duration.ts";
+import { formatIso, isoNs, parseDuration } from "../src/time.ts";
 import { C } from "../src/pipeline/counters.ts";
 
 const T0 = 1_700_000_000; // seconds

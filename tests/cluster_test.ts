@@ -16,7 +16,7 @@ import {
   tickwire,
 } from "./helpers.ts";
 import { startNats } from "./nats_cluster.ts";
-import { fnv1a32, parseShard, shardOf } from "../src/cluster/shard.ts";
+import { fnv1a32, parseShard, shardOf } from "../src/pipeline/shard.ts";
 import { barSubject, parseSubject, symbolToken } from "../src/cluster/subjects.ts";
 import {
   decodeMessage,

@@ -78,6 +78,6 @@ Deno.test("bad construction is a clear error on both sides", () => {
   assert.equal(lib.tw_ring_check(new Uint8Array(big), BigInt(big.byteLength)), -34);
   // record too large for the ring
   const p = new RingProducer(createRing(4096, 1024));
-  assert.throws(() => p.reserve(1025), RangeError);
-  assert.throws(() => p.reserve(0), RangeError);
+  assert.throws(() => p.tryReserve(1025), RangeError);
+  assert.throws(() => p.tryReserve(0), RangeError);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SeqResult, Sequencer } from "../src/pipeline/sequencer.ts";
-import { SymbolTable } from "../src/pipeline/symbols.ts";
+import { SymbolTable } from "../src/wire/symbols.ts";
 import { FrameReader, packSymbol } from "../src/wire/frame.ts";
 import { encodeFrame } from "../src/wire/encode.ts";
 

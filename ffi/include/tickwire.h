@@ -64,7 +64,7 @@ TW_API int32_t tw_ring_check(const void *mem, uint64_t len);
 /*
  * Starts a feed thread that produces into the ring at `mem` (validated as by
  * tw_ring_check). `kind` is one of "pattern", "synth", "udp", "pcap", "dpdk";
- * `args` holds newline-separated key=value options (see README / feeds.c).
+ * `args` holds newline-separated key=value options (parsed in feed.c; each feed_*.c documents its keys).
  * Blocks until the thread is running or has failed to start (DPDK EAL
  * initialisation happens on the new thread, never on the caller's).
  * Returns a handle, or NULL with the reason in tw_last_error(). When the

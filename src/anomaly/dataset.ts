@@ -13,7 +13,7 @@
 import { createRing, RingConsumer } from "../ring/ring.ts";
 import { NativeFeed } from "../native/feed.ts";
 import { FrameReader } from "../wire/frame.ts";
-import { SymbolTable } from "../pipeline/symbols.ts";
+import { SymbolTable } from "../wire/symbols.ts";
 import { FeatureExtractor, FEATURES } from "./features.ts";
 import { readLobster } from "../feeds/lobster.ts";
 import { encodeFrame } from "../wire/encode.ts";

@@ -30,6 +30,9 @@
  * @module
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
+import { TickKind } from "../wire/enums.ts";
+
+const TRADE = TickKind.Trade, QUOTE = TickKind.Quote;
 
 /** Number of features per tick. */
 export const FEATURES = 8;
@@ -98,7 +101,7 @@ export class FeatureExtractor {
     const p1 = t.priceHi() * TWO32 + t.priceLo();
     let price: number, size: number;
     let spread = 0;
-    if (kind === 2) {
+    if (kind === QUOTE) {
       const p2 = t.price2Hi() * TWO32 + t.price2Lo();
       price = (p1 + p2) / 2;
       size = t.size() + t.size2();
@@ -133,8 +136,8 @@ export class FeatureExtractor {
     out[off + 3] = usualV > 0 ? clamp(vdev / usualV) : 0;
     // 4: trade vs last quote midpoint, relative to its usual size
     const mid = this.mid[sym];
-    const mdev = kind === 1 && mid > 0 ? Math.abs(price - mid) : 0, usualM = this.midDev[sym];
-    out[off + 4] = kind === 1 && mid > 0 && usualM > 0 ? clamp(mdev / usualM) : 0;
+    const mdev = kind === TRADE && mid > 0 ? Math.abs(price - mid) : 0, usualM = this.midDev[sym];
+    out[off + 4] = kind === TRADE && mid > 0 && usualM > 0 ? clamp(mdev / usualM) : 0;
     // 5, 6: spread against its usual size, crossed quotes
     const sp = this.spread[sym], usualS = this.spreadAvg[sym];
     out[off + 5] = sp > 0 && usualS > 0 ? clamp(Math.log(sp / usualS)) : 0;
@@ -142,7 +145,7 @@ export class FeatureExtractor {
     // 7: staleness relative to the usual gap
     out[off + 7] = n > 1 ? clamp(Math.log1p(gap / usualGap)) : 0;
     this.vwapDev[sym] = usualV === 0 ? vdev : usualV + 0.01 * (vdev - usualV);
-    if (kind === 1 && mid > 0) {
+    if (kind === TRADE && mid > 0) {
       this.midDev[sym] = usualM === 0 ? mdev : usualM + 0.01 * (mdev - usualM);
     }
     if (spread > 0) this.spreadAvg[sym] = usualS === 0 ? spread : usualS + 0.01 * (spread - usualS);
@@ -160,7 +163,7 @@ export class FeatureExtractor {
     }
     if (n > 0) this.meanGap[sym] = n < 2 ? gap : usualGap + 0.01 * (gap - usualGap);
     this.lastT[sym] = time;
-    if (kind === 1) {
+    if (kind === TRADE) {
       this.pv[sym] += price * size;
       this.vol[sym] += size;
     }

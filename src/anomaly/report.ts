@@ -19,14 +19,14 @@ import { NativeFeed } from "../native/feed.ts";
 import { FrameReader } from "../wire/frame.ts";
 import { encodeFrame, type TickInput } from "../wire/encode.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
-import { SymbolTable } from "../pipeline/symbols.ts";
+import { SymbolTable } from "../wire/symbols.ts";
 import { FeatureExtractor, FEATURES } from "./features.ts";
-import { AnomalyRules, KIND_NAMES } from "./rules.ts";
+import { AnomalyRules } from "./rules.ts";
+import { ANOMALY_KIND_NAMES, LABEL_NAMES } from "../wire/enums.ts";
 import { DEFAULT_MODEL, loadModel } from "./model.ts";
 import { readLobster } from "../feeds/lobster.ts";
 
 const SHARED = new URL("../../../shared/data/", import.meta.url).pathname;
-const LABEL_KIND = ["none", "price_spike", "fat_finger", "volume_burst", "stale", "crossed_quote"];
 
 /** Runs rules + model over a tick stream, in order; returns per tick kind ("" = none). */
 class Detector {
@@ -47,7 +47,7 @@ class Detector {
     this.fx.extract(sym, t, this.buf, 0);
     this.rows.push(...this.buf);
     this.pending.push({ i: this.kinds.length, warm, rule: flagged ? this.rules.kind : 0 });
-    this.kinds.push(flagged ? KIND_NAMES[this.rules.kind] : "");
+    this.kinds.push(flagged ? ANOMALY_KIND_NAMES[this.rules.kind] : "");
     this.scores.push(0);
   }
 
@@ -107,8 +107,8 @@ async function synthetic(
   feed.stop();
   await det.flush();
   const perKind: Record<string, Record<string, number>> = {};
-  for (let k = 1; k < LABEL_KIND.length; k++) {
-    const name = LABEL_KIND[k];
+  for (let k = 1; k < LABEL_NAMES.length; k++) {
+    const name = LABEL_NAMES[k];
     let tp = 0, fn = 0, fp = 0;
     for (let i = 0; i < labels.length; i++) {
       const flagged = det.kinds[i] !== "";

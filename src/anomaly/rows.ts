@@ -11,13 +11,18 @@
  * @module
  */
 import { RingProducer } from "../ring/ring.ts";
+import { defineRecord } from "../ring/records.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { FEATURES } from "./features.ts";
 
-/** Slots of a row: symbol, time, sequence, rule kind, then the features. */
-export const RW = { symbol: 0, sec: 1, nsec: 2, seq: 3, rule: 4, rx: 5, features: 6 } as const;
+/** A row: symbol, time, sequence, rule kind, receive time (ns), then the features. */
+export const ROW = defineRecord(["symbol", "sec", "nsec", "seq", "rule", "rx", "features"], {
+  features: FEATURES,
+});
+/** Slot of each row field. */
+export const RW = ROW.slot;
 /** Bytes of a row. */
-export const ROW_BYTES = (6 + FEATURES) * 8;
+export const ROW_BYTES = ROW.bytes;
 
 /** Writer (pipeline Worker). */
 export class RowWriter {
@@ -38,7 +43,7 @@ export class RowWriter {
    * seq[1].
    */
   write(sym: number, t: Tick, seq: Float64Array, i: number, rule: number, f: Float32Array): void {
-    const at = this.p.reserve(ROW_BYTES);
+    const at = this.p.tryReserve(ROW_BYTES);
     if (at < 0) {
       this.dropped++;
       return;

@@ -20,35 +20,19 @@
  *
  * @example
  * ```ts
- * import { AnomalyKind, AnomalyRules } from "./rules.ts";
+ * import { AnomalyRules } from "./rules.ts";
  * const r = new AnomalyRules(16);
- * console.log(AnomalyKind.priceSpike, r.flags); // 1 0
+ * console.log(r.flags); // 0
  * ```
  * @module
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
+import { AnomalyKind } from "../wire/enums.ts";
 
-/** Kinds, numbered as in schemas/outbound.fbs AnomalyKind. */
-export const AnomalyKind = {
-  unexplained: 0,
-  priceSpike: 1,
-  fatFinger: 2,
-  volumeBurst: 3,
-  crossedQuote: 4,
-  stale: 5,
-  gap: 6,
-} as const;
-
-/** Names of the kinds on the wire. */
-export const KIND_NAMES = [
-  "unexplained",
-  "price_spike",
-  "fat_finger",
-  "volume_burst",
-  "crossed_quote",
-  "stale",
-  "gap",
-];
+// module constants: folded by the JIT on the per-tick path
+const NONE = AnomalyKind.Unexplained, SPIKE = AnomalyKind.PriceSpike;
+const FAT_FINGER = AnomalyKind.FatFinger, BURST = AnomalyKind.VolumeBurst;
+const CROSSED = AnomalyKind.CrossedQuote, STALE = AnomalyKind.Stale;
 
 /** Thresholds. */
 export interface RuleOptions {
@@ -61,8 +45,8 @@ export interface RuleOptions {
 export class AnomalyRules {
   /** Anomalies flagged. */
   flags = 0;
-  /** Result of the last check: kind (>0 when flagged) and score. */
-  kind = 0;
+  /** Result of the last check: an AnomalyKind (not Unexplained when flagged) and score. */
+  kind: number = NONE;
   score = 0;
   private readonly lastTrade: Float64Array;
   private readonly mid: Float64Array;
@@ -95,13 +79,13 @@ export class AnomalyRules {
   /** Checks a trade; sets kind/score. Returns true when flagged. */
   trade(sym: number, t: Tick): boolean {
     const price = t.priceHi() * 4294967296 + t.priceLo(), size = t.size(), sec = t.tsSec();
-    this.kind = 0;
+    this.kind = NONE;
     this.checkStale(sym, sec, t.tsNsec());
     const ref = this.mid[sym] > 0 ? this.mid[sym] : this.lastTrade[sym];
-    if (ref > 0 && this.kind === 0) {
+    if (ref > 0 && this.kind === NONE) {
       const dev = Math.abs(price - ref) / ref;
-      if (dev > 0.5) this.set(2, dev * 100);
-      else if (dev > this.spike) this.set(1, dev * 100);
+      if (dev > 0.5) this.set(FAT_FINGER, dev * 100);
+      else if (dev > this.spike) this.set(SPIKE, dev * 100);
     }
     const ls = Math.log(size > 0 ? size : 1);
     const n = this.trades[sym];
@@ -110,31 +94,32 @@ export class AnomalyRules {
         this.bigSince[sym] = sec;
         this.bigCount[sym] = 0;
       }
-      if (++this.bigCount[sym] >= 3 && this.kind === 0) {
-        this.set(3, Math.exp(ls - this.logSize[sym]));
+      if (++this.bigCount[sym] >= 3 && this.kind === NONE) {
+        this.set(BURST, Math.exp(ls - this.logSize[sym]));
       }
     }
     // learn only from prints that look normal, so an anomaly does not
     // become the new normal
-    if (this.kind === 0 || this.kind === 5) {
+    if (this.kind === NONE || this.kind === STALE) {
       this.lastTrade[sym] = price;
       this.logSize[sym] = n === 0 ? ls : this.logSize[sym] + 0.02 * (ls - this.logSize[sym]);
       this.trades[sym] = n + 1;
     }
-    if (this.kind !== 0) this.flags++;
-    return this.kind !== 0;
+    if (this.kind !== NONE) this.flags++;
+    return this.kind !== NONE;
   }
 
   /** Checks a quote; sets kind/score. Returns true when flagged. */
   quote(sym: number, t: Tick): boolean {
     const bid = t.priceHi() * 4294967296 + t.priceLo();
     const ask = t.price2Hi() * 4294967296 + t.price2Lo(), sec = t.tsSec();
-    this.kind = 0;
+    this.kind = NONE;
     this.checkStale(sym, sec, t.tsNsec());
-    if (this.kind === 0 && bid > 0 && ask > 0 && bid >= ask) this.set(4, ((bid - ask) / ask) * 100);
-    else if (bid > 0 && ask > bid) this.mid[sym] = (bid + ask) / 2;
-    if (this.kind !== 0) this.flags++;
-    return this.kind !== 0;
+    if (this.kind === NONE && bid > 0 && ask > 0 && bid >= ask) {
+      this.set(CROSSED, ((bid - ask) / ask) * 100);
+    } else if (bid > 0 && ask > bid) this.mid[sym] = (bid + ask) / 2;
+    if (this.kind !== NONE) this.flags++;
+    return this.kind !== NONE;
   }
 
   private checkStale(sym: number, sec: number, nsec: number): void {
@@ -147,9 +132,13 @@ export class AnomalyRules {
     const gap = sec - last + (nsec - this.lastNsec[sym]) / 1e9;
     if (gap <= 0) return;
     const usual = this.meanGap[sym];
-    if (gap > this.stale && usual > 0 && gap > 100 * usual) this.set(5, gap);
+    if (gap > this.stale && usual > 0 && gap > 100 * usual) this.set(STALE, gap);
     // the EWMA learns from ordinary gaps only
-    this.meanGap[sym] = usual === 0 ? gap : this.kind === 5 ? usual : usual + 0.02 * (gap - usual);
+    this.meanGap[sym] = usual === 0
+      ? gap
+      : this.kind === STALE
+      ? usual
+      : usual + 0.02 * (gap - usual);
     this.lastSec[sym] = sec;
     this.lastNsec[sym] = nsec;
   }

@@ -12,31 +12,11 @@ import { RingConsumer } from "../ring/ring.ts";
 import { FEATURES } from "./features.ts";
 import { RW } from "./rows.ts";
 import { native } from "../native/lib.ts";
+import { type ModelFlag, type ScorerStart, ScorerStat } from "./scorer.ts";
 
 declare const self: Worker & { close(): void };
 
-/** main -> scorer */
-export interface ScorerStart {
-  rows: SharedArrayBuffer;
-  model: Uint8Array;
-  threshold: number;
-  maxBatch: number;
-  maxWaitMs: number;
-  /** [0] command: 0 run, 1 drain */
-  control: Int32Array;
-  /** [scored, flagged, errors, batches, score_ns, latency_sum_ns, latency_max_ns] */
-  stats: Float64Array;
-}
-
-/** A model flag. */
-export interface ModelFlag {
-  symbol: number;
-  sec: number;
-  nsec: number;
-  seq: number;
-  score: number;
-  features: number[];
-}
+const S = ScorerStat;
 
 self.onmessage = async (e: MessageEvent<ScorerStart>) => {
   const m = e.data;
@@ -87,17 +67,17 @@ self.onmessage = async (e: MessageEvent<ScorerStart>) => {
       for (let i = 0; i < n; i++) {
         if (rx[i] <= 0) continue;
         const lat = t - rx[i];
-        m.stats[5] += lat;
-        if (lat > m.stats[6]) m.stats[6] = lat;
+        m.stats[S.latencySumNs] += lat;
+        if (lat > m.stats[S.latencyMaxNs]) m.stats[S.latencyMaxNs] = lat;
       }
-      m.stats[0] += n;
-      m.stats[1] += flags.length;
+      m.stats[S.scored] += n;
+      m.stats[S.flagged] += flags.length;
       if (flags.length) self.postMessage({ type: "flags", flags });
     } catch {
-      m.stats[2]++;
+      m.stats[S.errors]++;
     }
-    m.stats[3]++;
-    m.stats[4] += (performance.now() - t0) * 1e6;
+    m.stats[S.batches]++;
+    m.stats[S.scoreNs] += (performance.now() - t0) * 1e6;
     n = 0;
   };
   for (;;) {

@@ -27,19 +27,20 @@
  *
  * @example
  * ```ts
- * import { createRing } from "../ring/ring.ts";
- * import { EventWriter } from "./events.ts";
  * import { BarAggregator } from "./aggregator.ts";
+ * const bars: Float64Array[] = [];
  * const agg = new BarAggregator(
  *   { windowsMs: [1000], latenessMs: 0, alignOffsetMs: 0, fill: false, maxSymbols: 16 },
- *   new EventWriter(createRing(1 << 20, 4096)),
+ *   { bar: (r) => bars.push(r.slice()), late: () => {} },
  * );
  * console.log(agg.depth); // 1
  * ```
  * @module
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
-import { B, BAR_BYTES, BarFlag, Ev, type EventWriter, LATE_BYTES, LT } from "./events.ts";
+import { BAR, BarFlag, type BarHandler, LATE } from "./bar.ts";
+
+const B = BAR.slot, LT = LATE.slot;
 
 /** Configuration of the bar stage. */
 export interface BarOptions {
@@ -118,8 +119,10 @@ export class BarAggregator {
   private readonly lastExp: Float64Array;
   private readonly maxSeen: Int32Array; // symbols seen per window (fill scan bound)
   private symbols = 0;
+  /** the record handed to the handler (reused) */
+  private readonly rec = new Float64Array(Math.max(BAR.slots, LATE.slots));
 
-  constructor(opts: BarOptions, private readonly out: EventWriter) {
+  constructor(opts: BarOptions, private readonly out: BarHandler) {
     const { windowsMs, latenessMs, alignOffsetMs, maxSymbols } = opts;
     if (windowsMs.length < 1 || windowsMs.length > 16) throw new RangeError("1 to 16 windows");
     for (const w of windowsMs) {
@@ -272,8 +275,7 @@ export class BarAggregator {
   private lateTick(sym: number, t: Tick, seq: number, price: number): void {
     this.late++;
     this.lateBySymbol[sym]++;
-    const o = this.out, i = o.reserve(LATE_BYTES), f = o.f64;
-    f[i + LT.kind] = Ev.late;
+    const f = this.rec, i = 0;
     f[i + LT.symbol] = sym;
     f[i + LT.sec] = t.tsSec();
     f[i + LT.nsec] = t.tsNsec();
@@ -282,7 +284,7 @@ export class BarAggregator {
     f[i + LT.size] = t.size();
     f[i + LT.exp] = t.priceExp();
     f[i + LT.watermark] = this.watermark;
-    o.commit(LATE_BYTES);
+    this.out.late(f);
   }
 
   /** Closes or publishes what the watermark allows, for window w. */
@@ -343,9 +345,8 @@ export class BarAggregator {
     const fi = w * this.cap + s, W = this.win[w];
     if (this.lastFinalStart[fi] === -Infinity) return; // nothing to carry yet
     for (let start = this.lastFinalStart[fi] + W; start <= upTo; start += W) {
-      const o = this.out, i = o.reserve(BAR_BYTES), f = o.f64;
+      const f = this.rec, i = 0;
       const c = this.lastClose[fi];
-      f[i + B.kind] = Ev.bar;
       f[i + B.window] = w;
       f[i + B.symbol] = s;
       f[i + B.start] = start;
@@ -362,7 +363,7 @@ export class BarAggregator {
       f[i + B.firstSeq] = f[i + B.lastSeq] = -1;
       f[i + B.flags] = BarFlag.final | BarFlag.filled;
       f[i + B.revision] = 0;
-      o.commit(BAR_BYTES);
+      this.out.bar(f);
       this.finalBars++;
       this.lastFinalStart[fi] = start;
     }
@@ -382,8 +383,7 @@ export class BarAggregator {
   }
 
   private publish(w: number, sym: number, e: number, final: boolean): void {
-    const st = this.st, o = this.out, i = o.reserve(BAR_BYTES), f = o.f64;
-    f[i + B.kind] = Ev.bar;
+    const st = this.st, f = this.rec, i = 0;
     f[i + B.window] = w;
     f[i + B.symbol] = sym;
     f[i + B.start] = st[e + F_START];
@@ -400,7 +400,7 @@ export class BarAggregator {
     f[i + B.lastSeq] = st[e + F_LAST];
     f[i + B.flags] = final ? BarFlag.final : 0;
     f[i + B.revision] = st[e + F_REV];
-    o.commit(BAR_BYTES);
+    this.out.bar(f);
     if (!final) this.updates++;
   }
 

@@ -13,9 +13,9 @@
  */
 import { parseArgs } from "node:util";
 import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
-import { parseDuration } from "../bars/duration.ts";
+import { parseDuration } from "../time.ts";
 import { MAX_DEPTH } from "../bars/aggregator.ts";
-import { parseShard, type Shard } from "../cluster/shard.ts";
+import { parseShard, type Shard } from "../pipeline/shard.ts";
 
 /** The committed anomaly model (kept here so parsing loads no model code). */
 const DEFAULT_MODEL = new URL("../anomaly/model/anomaly.onnx", import.meta.url).pathname;

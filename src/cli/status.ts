@@ -33,3 +33,30 @@ export function formatStatus(s: StatusInput): string {
     (s.fill * 100).toFixed(1)
   }% | drops ${si(s.drops)} | gaps ${s.gaps} | malformed ${s.malformed}`;
 }
+
+/** The status line on stderr: rewritten in place on a terminal, one line each otherwise. */
+export class StatusLine {
+  private lastTicks = 0;
+  private lastT = performance.now();
+  private lastShown = performance.now();
+  private readonly tty = Deno.stderr.isTerminal();
+  private readonly enc = new TextEncoder();
+
+  /** `periodS` 0 = never shown. */
+  constructor(private readonly periodS: number) {}
+
+  /** Shows the line when its period has passed (or always when `final`). */
+  show(read: () => Omit<StatusInput, "rate">, final = false): void {
+    if (this.periodS <= 0) return;
+    const now = performance.now();
+    if (!final && now - this.lastShown < this.periodS * 1000) return;
+    this.lastShown = now;
+    const s = read();
+    const rate = (s.ticks - this.lastTicks) / Math.max(1e-3, (now - this.lastT) / 1000);
+    this.lastTicks = s.ticks;
+    this.lastT = now;
+    const line = formatStatus({ ...s, rate });
+    const text = this.tty ? `\r${line}\x1b[K${final ? "\n" : ""}` : `${line}\n`;
+    Deno.stderr.writeSync(this.enc.encode(text));
+  }
+}

@@ -34,6 +34,15 @@ export class ClusterError extends Error {
   override name = "ClusterError";
 }
 
+/** True when the stream's limits or subjects differ from what this process wants. */
+export function streamDiffers(
+  have: { max_age: number; max_bytes: number; num_replicas: number; subjects: string[] },
+  want: { max_age?: number; max_bytes?: number; num_replicas?: number; subjects?: string[] },
+): boolean {
+  return have.max_age !== want.max_age || have.max_bytes !== want.max_bytes ||
+    have.num_replicas !== want.num_replicas || have.subjects.join() !== want.subjects?.join();
+}
+
 /** How long a first connection or the stream set-up may take. */
 const SETUP_MS = 15_000;
 
@@ -113,13 +122,9 @@ export async function ensureStream(nc: NatsConnection, s: StreamSettings): Promi
       const jsm = await jetstreamManager(nc, { timeout: 5000 });
       try {
         const info = await jsm.streams.info(s.name);
-        const c = info.config;
-        if (
-          !s.createOnly && c.max_age !== config.max_age || c.max_bytes !== config.max_bytes ||
-          c.num_replicas !== config.num_replicas ||
-          c.subjects.join() !== config.subjects.join()
-        ) {
-          await jsm.streams.update(s.name, { ...c, ...config });
+        // a gateway (createOnly) never changes a stream the processors own
+        if (!s.createOnly && streamDiffers(info.config, config)) {
+          await jsm.streams.update(s.name, { ...info.config, ...config });
         }
         return;
       } catch (e) {

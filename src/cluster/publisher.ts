@@ -20,14 +20,13 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { connectNats, ensureStream, type StreamSettings } from "./nats.ts";
 import { anomalySubject, barSubject, partialSubject, tradeSubject } from "./subjects.ts";
 import {
-  type AnomalyJson,
   encodeAnomalyMessage,
   encodeBarMessage,
   encodeTradeBatchMessage,
   encodeTradeMessage,
   TRADE_FIELDS,
 } from "../server/outbound.ts";
-import type { BarJson } from "../bars/ndjson.ts";
+import type { AnomalyJson, BarJson } from "../server/messages.ts";
 
 /** Publisher settings. */
 export interface PublisherOptions {

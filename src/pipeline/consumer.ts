@@ -1,7 +1,7 @@
 /**
  * The per-tick stage: takes ring records, opens each as a Frame in place,
  * checks sequence numbers, interns symbols and hands every tick on. Nothing
- * on this path allocates (verified by bench/consumer_bench.ts): the frame
+ * on this path allocates (tests/schema_test.ts proves it under --trace-gc): the frame
  * reader, the tick view and the handler are created once.
  *
  * @example
@@ -15,18 +15,20 @@
  * @module
  */
 import { CHECKSUM_SEED, FrameReader, mixTick, tickPrice } from "../wire/frame.ts";
-import { SymbolTable } from "./symbols.ts";
+import { SymbolTable } from "../wire/symbols.ts";
 import { SeqResult, Sequencer } from "./sequencer.ts";
 import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
-import { AN, ANOMALY_BYTES, Ev, type EventWriter, TICK_BYTES, TK } from "../bars/events.ts";
-import { AnomalyKind, type AnomalyRules } from "../anomaly/rules.ts";
+import { ANOMALY, Ev, type EventWriter, TICK } from "./events.ts";
+import { LATEST, TickWant } from "./shared.ts";
+import type { AnomalyRules } from "../anomaly/rules.ts";
+import { AnomalyKind, TickKind } from "../wire/enums.ts";
 import type { RowWriter } from "../anomaly/rows.ts";
 import { type FeatureExtractor, FEATURES } from "../anomaly/features.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import type { Histogram } from "./latency.ts";
-import { type Shard, shardOf } from "../cluster/shard.ts";
+import { type Shard, shardOf } from "./shard.ts";
 
 /** A sequence gap, reported to the summary and (later) subscribers. */
 export interface GapEvent {
@@ -54,7 +56,7 @@ export interface ConsumerOptions {
   latency?: Histogram;
   clock?: () => number;
   /**
-   * Latest trade and quote per symbol (LATEST_STRIDE float64s each), in
+   * Latest trade and quote per symbol (LATEST record per symbol), in
    * shared memory so the server thread can read them without messages.
    */
   latest?: Float64Array;
@@ -75,32 +77,11 @@ export interface ConsumerOptions {
   shard?: Shard;
 }
 
-/** Per-symbol slots of the `latest` array. */
-export const LATEST = {
-  price: 0,
-  size: 1,
-  sec: 2,
-  nsec: 3,
-  seq: 4,
-  exp: 5,
-  bid: 6,
-  bidSize: 7,
-  ask: 8,
-  askSize: 9,
-  quoteSec: 10,
-  quoteNsec: 11,
-} as const;
-/** Float64 slots per symbol in `latest`. */
-export const LATEST_STRIDE = 12;
-/** Bits of the `want` word. */
-export const TickWant = {
-  trades: 1,
-  quotes: 2,
-  /** wait for room instead of dropping trade/quote events (a processor publishing to NATS) */
-  lossless: 4,
-} as const;
-
 const TWO32 = 4294967296;
+// module constants: folded by the JIT on the per-tick path
+const TRADE = TickKind.Trade, QUOTE = TickKind.Quote, GAP = AnomalyKind.Gap;
+const AN = ANOMALY.slot, ANOMALY_BYTES = ANOMALY.bytes, TK = TICK.slot, TICK_BYTES = TICK.bytes;
+const LS = LATEST.slot, LATEST_SLOTS = LATEST.slots;
 
 /** Decodes frames from ring records and keeps per-symbol state. */
 export class TickConsumer {
@@ -147,7 +128,7 @@ export class TickConsumer {
     this.events = opts.events;
     this.latency = opts.latency;
     this.clock = opts.clock;
-    this.latest = opts.latest ?? new Float64Array(cap * LATEST_STRIDE);
+    this.latest = opts.latest ?? new Float64Array(cap * LATEST_SLOTS);
     this.want = opts.want;
     this.rules = opts.rules;
     this.rows = opts.rows;
@@ -182,7 +163,7 @@ export class TickConsumer {
       this.events?.gap(r.session(), this.seq.gapFirst, this.seq.gapLast);
       if (this.rules !== undefined && n > 0) {
         const missing = this.seq.gapLast - this.seq.gapFirst + 1;
-        this.anomaly(-1, r.tick(0), AnomalyKind.gap, missing, this.seq.gapFirst);
+        this.anomaly(-1, r.tick(0), GAP, missing, this.seq.gapFirst);
       }
     } else if (res === SeqResult.duplicate) {
       c[C.duplicates]++;
@@ -221,32 +202,32 @@ export class TickConsumer {
         c[C.labelled]++;
         this.labels[label & 7]++;
       }
-      const L = sym * LATEST_STRIDE;
-      if (kind === 1) {
+      const L = sym * LATEST_SLOTS;
+      if (kind === TRADE) {
         c[C.trades]++;
         c[C.volume] += size;
         this.tradesBySymbol[sym]++;
-        latest[L + LATEST.price] = price;
-        latest[L + LATEST.size] = size;
-        latest[L + LATEST.sec] = t.tsSec();
-        latest[L + LATEST.nsec] = t.tsNsec();
-        latest[L + LATEST.seq] = first + i;
-        latest[L + LATEST.exp] = t.priceExp();
+        latest[L + LS.price] = price;
+        latest[L + LS.size] = size;
+        latest[L + LS.sec] = t.tsSec();
+        latest[L + LS.nsec] = t.tsNsec();
+        latest[L + LS.seq] = first + i;
+        latest[L + LS.exp] = t.priceExp();
         if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
         if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, true);
         if (bars !== undefined) {
           bars.scratch[0] = first + i;
           bars.onTrade(sym, t);
         }
-      } else if (kind === 2) {
+      } else if (kind === QUOTE) {
         c[C.quotes]++;
-        latest[L + LATEST.bid] = price;
-        latest[L + LATEST.bidSize] = size;
-        latest[L + LATEST.ask] = t.price2Hi() * TWO32 + t.price2Lo();
-        latest[L + LATEST.askSize] = t.size2();
-        latest[L + LATEST.quoteSec] = t.tsSec();
-        latest[L + LATEST.quoteNsec] = t.tsNsec();
-        latest[L + LATEST.exp] = t.priceExp();
+        latest[L + LS.bid] = price;
+        latest[L + LS.bidSize] = size;
+        latest[L + LS.ask] = t.price2Hi() * TWO32 + t.price2Lo();
+        latest[L + LS.askSize] = t.size2();
+        latest[L + LS.quoteSec] = t.tsSec();
+        latest[L + LS.quoteNsec] = t.tsNsec();
+        latest[L + LS.exp] = t.priceExp();
         if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
         if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, false);
       } else {
@@ -308,7 +289,7 @@ export class TickConsumer {
     f[at + AN.price] = t.priceHi() * TWO32 + t.priceLo();
     f[at + AN.size] = t.size();
     f[at + AN.exp] = t.priceExp();
-    f[at + AN.hasFeatures] = this.rows !== undefined && kind !== AnomalyKind.gap ? 1 : 0;
+    f[at + AN.hasFeatures] = this.rows !== undefined && kind !== GAP ? 1 : 0;
     for (let k = 0; k < FEATURES; k++) f[at + AN.features + k] = this.fbuf[k];
     ev.commit(ANOMALY_BYTES);
   }

@@ -13,7 +13,7 @@
 import type { IdleKind } from "./idle.ts";
 import type { GapEvent } from "./consumer.ts";
 import type { BarOptions } from "../bars/aggregator.ts";
-import type { Shard } from "../cluster/shard.ts";
+import type { Shard } from "./shard.ts";
 
 /** Control block slots and commands. */
 export const Ctl = {

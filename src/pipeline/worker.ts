@@ -14,7 +14,7 @@ import { TickConsumer } from "./consumer.ts";
 import { Idler } from "./idle.ts";
 import { C } from "./counters.ts";
 import { Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
-import { EventWriter } from "../bars/events.ts";
+import { EventWriter } from "./events.ts";
 import { BarAggregator } from "../bars/aggregator.ts";
 import { Histogram } from "./latency.ts";
 import { AnomalyRules } from "../anomaly/rules.ts";

@@ -248,11 +248,12 @@ export class RingProducer {
   }
 
   /**
-   * Reserves a record of `len` bytes; returns the byte offset in `bytes`
-   * where the payload goes, or -1 when the ring is full. Follow with
-   * `commit`. Throws RangeError for a length outside 1..maxRecord.
+   * Reserves a record of `len` bytes without waiting; returns the byte
+   * offset in `bytes` where the payload goes, or -1 when the ring is full
+   * (back-pressure as a result, never a wait). Follow with `commit`.
+   * Throws RangeError for a length outside 1..maxRecord.
    */
-  reserve(len: number): number {
+  tryReserve(len: number): number {
     if (!(len >= 1 && len <= this.maxRecord)) {
       throw new RangeError(
         `record of ${len} bytes outside 1..${this.maxRecord}`,
@@ -288,7 +289,7 @@ export class RingProducer {
 
   /** Copies `src[off..off+len)` in as one record; false (counted) if full. */
   tryWrite(src: Uint8Array, off = 0, len = src.length - off): boolean {
-    const at = this.reserve(len);
+    const at = this.tryReserve(len);
     if (at < 0) {
       this.write64(L.OFF_DROPS, ++this.drops);
       return false;

@@ -2,20 +2,24 @@
  * The HTTP and WebSocket server (hono on Deno.serve), on the main thread:
  * REST endpoints, Prometheus metrics, the WebSocket stream and the
  * dashboard's static files. Everything it serves comes from MarketState,
- * the Hub and a stats function; it never touches the per-tick path.
+ * the Hub and the role's stats and health functions; it never touches the
+ * per-tick path. Both roles (a pipeline, a cluster gateway) use this one
+ * shell through `startServer`.
  *
- * @example
+ * @example Testing without a socket
  * ```ts ignore
- * const srv = startServer({ hostname: "127.0.0.1", port: 8080, ... });
- * console.log(srv.url);
- * await srv.close();
+ * const app = buildApp({ hostname: "127.0.0.1", port: 0, state, hub, stats, health });
+ * const res = await app.request("/v1/health");
  * ```
  * @module
  */
 import { Hono } from "hono";
+import { serveStatic } from "hono/deno";
 import type { MarketState } from "./state.ts";
 import type { Hub } from "./hub.ts";
 import { prometheus } from "./metrics.ts";
+import { bearerOk } from "./auth.ts";
+import { parseTimeMs } from "../time.ts";
 
 /** Server settings. */
 export interface ServerOptions {
@@ -34,17 +38,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The address could not be bound. */
+export class ServerStartError extends Error {
+  override name = "ServerStartError";
+}
+
 const STATIC = new URL("./static/", import.meta.url).pathname;
 const CHARTS = new URL(
   "../../node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js",
   import.meta.url,
-)
-  .pathname;
-const TYPES: Record<string, string> = {
-  html: "text/html; charset=utf-8",
-  js: "text/javascript; charset=utf-8",
-  css: "text/css; charset=utf-8",
-};
+).pathname;
 
 function bad(message: string, code = "bad_parameter", status: 400 | 401 | 404 = 400) {
   return new Response(JSON.stringify({ code, message }), {
@@ -55,22 +58,108 @@ function bad(message: string, code = "bad_parameter", status: 400 | 401 | 404 = 
 
 function time(v: string | undefined, name: string, def: number): number | Response {
   if (v === undefined || v === "") return def;
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  const n = parseTimeMs(v);
   if (!Number.isFinite(n)) {
     return bad(`${name}: expected an ISO-8601 time or epoch milliseconds, got '${v}'`);
   }
   return n;
 }
 
+/** GET /v1/bars: checks the query, then answers from the state. */
+function barsRoute(state: MarketState, q: Record<string, string>): Response | object {
+  if (!q.symbol) return bad("symbol is required");
+  const windows = state.windows.join(", ");
+  if (!q.window) return bad(`window is required (one of ${windows})`);
+  if (!state.windows.includes(q.window)) {
+    return bad(`unknown window '${q.window}' (one of ${windows})`);
+  }
+  if (state.symbolId(q.symbol) < 0) {
+    return bad(`unknown symbol '${q.symbol}'`, "unknown_symbol", 404);
+  }
+  const from = time(q.from, "from", -Infinity), to = time(q.to, "to", Infinity);
+  if (from instanceof Response) return from;
+  if (to instanceof Response) return to;
+  const limit = q.limit === undefined ? 500 : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return bad("limit must be 1..10000");
+  return {
+    symbol: q.symbol,
+    window: q.window,
+    bars: state.bars(q.symbol, q.window, from, to, limit),
+  };
+}
+
+function restRoutes(app: Hono, o: ServerOptions): void {
+  const st = o.state;
+  app.get("/v1/health", (c) => c.json(o.health()));
+  app.get("/v1/stats", (c) => c.json(o.stats()));
+  app.get(
+    "/metrics",
+    (c) => c.text(prometheus(o.stats()), 200, { "content-type": "text/plain; version=0.0.4" }),
+  );
+  app.get("/v1/symbols", (c) => {
+    const symbols = st.names.filter((n) => n !== undefined).map((s) => {
+      const t = st.latestTick(s);
+      return {
+        symbol: s,
+        last: t?.trade?.price ?? null,
+        bid: t?.quote?.bid ?? null,
+        ask: t?.quote?.ask ?? null,
+      };
+    });
+    return c.json({ symbols, windows: st.windows });
+  });
+  app.get("/v1/bars", (c) => {
+    const r = barsRoute(st, c.req.query());
+    return r instanceof Response ? r : c.json(r);
+  });
+  app.get("/v1/ticks/latest", (c) => {
+    const s = c.req.query("symbol");
+    if (!s) return bad("symbol is required");
+    const t = st.latestTick(s);
+    return t ? c.json(t) : bad(`unknown symbol '${s}'`, "unknown_symbol", 404);
+  });
+  app.get("/v1/anomalies", (c) => {
+    const since = time(c.req.query("since"), "since", -Infinity);
+    if (since instanceof Response) return since;
+    return c.json({ anomalies: st.anomalies.filter((a) => Date.parse(a.time) >= since) });
+  });
+}
+
+function streamRoute(app: Hono, o: ServerOptions): void {
+  app.get("/v1/stream", (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      return bad("expected a WebSocket upgrade", "bad_request");
+    }
+    // read the headers before the upgrade consumes the request
+    const ok = bearerOk(c.req.header("authorization") ?? null, o.token);
+    const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
+    o.hub.accept(socket, ok);
+    return response;
+  });
+}
+
+function staticRoutes(app: Hono): void {
+  app.get("/static/lightweight-charts.js", serveStatic({ root: "/", path: CHARTS }));
+  app.get(
+    "/static/lightweight-charts.js",
+    () => bad("lightweight-charts is not installed: run 'deno install'", "not_installed", 404),
+  );
+  app.get(
+    "/static/*",
+    serveStatic({ root: STATIC, rewriteRequestPath: (p) => p.replace(/^\/static/, "") }),
+  );
+  app.get("/", serveStatic({ root: STATIC, path: "index.html" }));
+}
+
 /** Builds the hono app. */
 export function buildApp(o: ServerOptions): Hono {
   const app = new Hono();
-  const authed = (req: Request) =>
-    !o.token || req.headers.get("authorization") === `Bearer ${o.token}`;
-
-  const guard = async (c: { req: { path: string; raw: Request } }, next: () => Promise<void>) => {
+  const guard = async (
+    c: { req: { path: string; header(n: string): string | undefined } },
+    next: () => Promise<void>,
+  ) => {
     // the stream may authenticate in-band with a first "auth" message
-    if (c.req.path !== "/v1/stream" && !authed(c.req.raw)) {
+    if (c.req.path !== "/v1/stream" && !bearerOk(c.req.header("authorization") ?? null, o.token)) {
       return bad("missing or wrong bearer token", "unauthorized", 401);
     }
     await next();
@@ -78,104 +167,26 @@ export function buildApp(o: ServerOptions): Hono {
   };
   app.use("/v1/*", guard);
   app.use("/metrics", guard);
-
-  app.get("/v1/health", (c) => c.json(o.health()));
-  app.get("/v1/stats", (c) => c.json(o.stats()));
-  app.get(
-    "/metrics",
-    (c) => c.text(prometheus(o.stats()), 200, { "content-type": "text/plain; version=0.0.4" }),
-  );
-  app.get("/v1/symbols", (c) =>
-    c.json({
-      symbols: o.state.names.filter((n) => n !== undefined).map((s) => {
-        const t = o.state.latestTick(s);
-        return {
-          symbol: s,
-          last: t?.trade?.price ?? null,
-          bid: t?.quote?.bid ?? null,
-          ask: t?.quote?.ask ?? null,
-        };
-      }),
-      windows: o.state.windows,
-    }));
-  app.get("/v1/bars", (c) => {
-    const q = c.req.query();
-    if (!q.symbol) return bad("symbol is required");
-    if (!q.window) return bad(`window is required (one of ${o.state.windows.join(", ")})`);
-    if (!o.state.windows.includes(q.window)) {
-      return bad(`unknown window '${q.window}' (one of ${o.state.windows.join(", ")})`);
-    }
-    if (o.state.symbolId(q.symbol) < 0) {
-      return bad(`unknown symbol '${q.symbol}'`, "unknown_symbol", 404);
-    }
-    const from = time(q.from, "from", -Infinity), to = time(q.to, "to", Infinity);
-    if (from instanceof Response) return from;
-    if (to instanceof Response) return to;
-    const limit = q.limit === undefined ? 500 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      return bad("limit must be 1..10000");
-    }
-    return c.json({
-      symbol: q.symbol,
-      window: q.window,
-      bars: o.state.bars(q.symbol, q.window, from, to, limit),
-    });
-  });
-  app.get("/v1/ticks/latest", (c) => {
-    const s = c.req.query("symbol");
-    if (!s) return bad("symbol is required");
-    const t = o.state.latestTick(s);
-    if (!t) return bad(`unknown symbol '${s}'`, "unknown_symbol", 404);
-    return c.json(t);
-  });
-  app.get("/v1/anomalies", (c) => {
-    const since = time(c.req.query("since"), "since", -Infinity);
-    if (since instanceof Response) return since;
-    return c.json({ anomalies: o.state.anomalies.filter((a) => Date.parse(a.time) >= since) });
-  });
-  app.get("/v1/stream", (c) => {
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return bad("expected a WebSocket upgrade", "bad_request");
-    }
-    const ok = authed(c.req.raw); // read the headers before the upgrade consumes the request
-    const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
-    o.hub.accept(socket, ok);
-    return response;
-  });
-  app.get("/static/lightweight-charts.js", async () => {
-    try {
-      return new Response(await Deno.readFile(CHARTS), { headers: { "content-type": TYPES.js } });
-    } catch {
-      return bad("lightweight-charts is not installed: run 'deno install'", "not_installed", 404);
-    }
-  });
-  app.get("/static/:file", async (c) => {
-    const f = c.req.param("file");
-    if (!/^[a-z_]+\.(html|js|css)$/.test(f)) return bad("no such file", "not_found", 404);
-    try {
-      return new Response(await Deno.readFile(STATIC + f), {
-        headers: { "content-type": TYPES[f.split(".")[1]] },
-      });
-    } catch {
-      return bad("no such file", "not_found", 404);
-    }
-  });
-  app.get(
-    "/",
-    async () =>
-      new Response(await Deno.readFile(`${STATIC}index.html`), {
-        headers: { "content-type": TYPES.html },
-      }),
-  );
+  restRoutes(app, o);
+  streamRoute(app, o);
+  staticRoutes(app);
   app.notFound(() => bad("no such endpoint", "not_found", 404));
   return app;
 }
 
-/** Starts serving; throws with a clear message when the address is taken. */
+/** Starts serving; throws ServerStartError with a clear message when the address is taken. */
 export function startServer(o: ServerOptions): RunningServer {
   const app = buildApp(o);
-  const server = Deno.serve({ hostname: o.hostname, port: o.port, onListen: () => {} }, app.fetch);
-  const addr = server.addr as Deno.NetAddr;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname: o.hostname, port: o.port, onListen: () => {} }, app.fetch);
+  } catch (e) {
+    o.hub.close();
+    throw new ServerStartError(
+      `--http: cannot listen on ${o.hostname}:${o.port}: ${(e as Error).message}`,
+    );
+  }
+  const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return {
     url: `http://${host}:${addr.port}`,

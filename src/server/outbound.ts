@@ -20,42 +20,19 @@
 import * as flatbuffers from "flatbuffers";
 import {
   Anomaly,
-  type AnomalyKind,
   Bar,
   Message,
   Payload,
   Trade,
   TradeBatch,
 } from "../wire/generated/outbound_generated.ts";
-import type { BarJson } from "../bars/ndjson.ts";
-import { isoNs } from "../bars/duration.ts";
-import { KIND_NAMES } from "../anomaly/rules.ts";
+import { type AnomalyJson, type BarJson, type TradeJson, tradeJson } from "./messages.ts";
+import { isoNs, parseIsoNs } from "../time.ts";
+import { anomalyKindName, anomalyKindOf } from "../wire/enums.ts";
 import { FEATURE_NAMES } from "../anomaly/features.ts";
 
 const builder = new flatbuffers.Builder(512);
 const TWO32 = 4294967296;
-
-/** An anomaly as served (JSON). */
-export interface AnomalyJson {
-  symbol: string;
-  time: string;
-  seq: number;
-  score: number;
-  kind: string;
-  price?: number;
-  size?: number;
-  features?: Record<string, number>;
-}
-
-/** A trade as served (JSON), without the `type` tag. */
-export interface TradeJson {
-  symbol: string;
-  time: string;
-  price: number;
-  size: number;
-  side: "buy" | "sell" | "unknown";
-  sequence: number;
-}
 
 /** A decoded `Message`. */
 export type Decoded =
@@ -71,16 +48,12 @@ export type Decoded =
 /** Fields per trade in the flat arrays `encodeTradeBatchMessage` takes. */
 export const TRADE_FIELDS = 6; // sec, nsec, price, size, side, seq
 
+/** ISO-8601 (as made by time.ts) to [seconds, nanoseconds]. */
 function split(iso: string): [number, number] {
+  const ns = parseIsoNs(iso);
+  if (ns) return ns;
   const ms = Date.parse(iso);
   return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
-}
-
-/** ISO-8601 with up to 9 fraction digits to [seconds, nanoseconds]. */
-function splitNs(iso: string): [number, number] {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(iso);
-  if (!m) return split(iso);
-  return [Date.parse(`${m[1]}Z`) / 1000, Number((m[2] ?? "").padEnd(9, "0"))];
 }
 
 /** Wraps a finished payload; the stream position is always present (zero) so it can be patched. */
@@ -128,8 +101,8 @@ export function encodeAnomalyMessage(a: AnomalyJson): Uint8Array {
   const feats = a.features
     ? Anomaly.createFeaturesVector(builder, FEATURE_NAMES.map((n) => a.features![n] ?? 0))
     : 0;
-  const [sec, nsec] = splitNs(a.time);
-  const kind = Math.max(0, KIND_NAMES.indexOf(a.kind)) as AnomalyKind;
+  const [sec, nsec] = split(a.time);
+  const kind = anomalyKindOf(a.kind);
   Anomaly.startAnomaly(builder);
   Anomaly.addSymbol(builder, sym);
   Anomaly.addTimeSec(builder, sec);
@@ -192,16 +165,8 @@ export function encodeTradeBatchMessage(symbol: string, flat: number[], count: n
   return finish(Payload.TradeBatch, TradeBatch.endTradeBatch(builder));
 }
 
-function tradeJson(t: Trade, symbol: string): TradeJson {
-  const side = t.side();
-  return {
-    symbol,
-    time: isoNs(t.timeSec(), t.timeNsec()),
-    price: t.price(),
-    size: t.size(),
-    side: side === 1 ? "buy" : side === 2 ? "sell" : "unknown",
-    sequence: t.seq(),
-  };
+function tradeFields(t: Trade, symbol: string): TradeJson {
+  return tradeJson(symbol, t.timeSec(), t.timeNsec(), t.price(), t.size(), t.side(), t.seq());
 }
 
 /** Opens a message, checking the file identifier; throws on anything else. */
@@ -248,7 +213,7 @@ export function decodeMessage(bytes: Uint8Array): Decoded {
         time: isoNs(a.timeSec(), a.timeNsec()),
         seq: a.seq(),
         score: a.score(),
-        kind: KIND_NAMES[a.kind()] ?? "unexplained",
+        kind: anomalyKindName(a.kind()),
         price: a.price(),
         size: a.size(),
       };
@@ -264,7 +229,7 @@ export function decodeMessage(bytes: Uint8Array): Decoded {
         streamSeq,
         sec: t.timeSec(),
         nsec: t.timeNsec(),
-        trade: tradeJson(t, t.symbol() ?? ""),
+        trade: tradeFields(t, t.symbol() ?? ""),
       };
     }
     case Payload.TradeBatch: {
@@ -272,7 +237,7 @@ export function decodeMessage(bytes: Uint8Array): Decoded {
       const symbol = b.symbol() ?? "", trades = [];
       for (let i = 0; i < b.tradesLength(); i++) {
         const t = b.trades(i)!;
-        trades.push({ trade: tradeJson(t, symbol), sec: t.timeSec(), nsec: t.timeNsec() });
+        trades.push({ trade: tradeFields(t, symbol), sec: t.timeSec(), nsec: t.timeNsec() });
       }
       return { type: "trades", streamSeq, trades };
     }

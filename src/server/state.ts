@@ -8,22 +8,26 @@
  * @example
  * ```ts
  * import { MarketState } from "./state.ts";
- * const s = new MarketState(["1s", "1m"], new Float64Array(12 * 16), 100);
+ * import { createLatest } from "../pipeline/shared.ts";
+ * const s = new MarketState(["1s", "1m"], createLatest(16), 100);
  * s.onSymbol(0, "AAPL");
  * console.log(s.symbolId("AAPL")); // 0
  * ```
  * @module
  */
-import type { BarEvent, LateEvent } from "../bars/events.ts";
-import { type BarJson, barJson, scalePrice } from "../bars/ndjson.ts";
-import { isoNs } from "../bars/duration.ts";
-import type { AnomalyJson } from "./outbound.ts";
+import {
+  type AnomalyJson,
+  type BarJson,
+  type GapJson,
+  type LateJson,
+  type LatestTickJson,
+  scalePrice,
+  type TradeJson,
+} from "./messages.ts";
+import { isoNs } from "../time.ts";
+import { LATEST } from "../pipeline/shared.ts";
 
-export type { BarJson };
-import { LATEST, LATEST_STRIDE } from "../pipeline/consumer.ts";
-
-/** An anomaly as served (JSON); produced by the anomaly stage. */
-export type { AnomalyJson };
+const LS = LATEST.slot;
 
 /** Server-side market state. */
 export class MarketState {
@@ -34,14 +38,26 @@ export class MarketState {
   /** latest bar per `${symbol}|${window}` (in progress or final) */
   readonly latestBar = new Map<string, BarJson>();
   readonly anomalies: AnomalyJson[] = [];
-  readonly late: { symbol: string; time: string; seq: number; price: number; size: number }[] = [];
-  readonly gaps: { session: number; first: number; last: number }[] = [];
+  readonly late: LateJson[] = [];
+  readonly gaps: GapJson[] = [];
 
+  /** last trade per symbol, for a server without the pipeline's shared array (a gateway) */
+  private readonly trades = new Map<string, NonNullable<LatestTickJson["trade"]>>();
+
+  /**
+   * `latest`: the pipeline's shared latest-tick array (LATEST layout), or
+   * undefined when trades arrive through `onTrade` instead.
+   */
   constructor(
     readonly windows: string[],
-    private readonly latest: Float64Array,
+    private readonly latest?: Float64Array,
     readonly history = 2000,
   ) {}
+
+  /** Records a symbol's last trade (servers without the shared array). */
+  onTrade(t: TradeJson): void {
+    this.trades.set(t.symbol, { time: t.time, price: t.price, size: t.size, seq: t.sequence });
+  }
 
   onSymbol(id: number, name: string): void {
     this.names[id] = name;
@@ -53,13 +69,8 @@ export class MarketState {
     return this.ids.get(name) ?? -1;
   }
 
-  /** Records a bar event; returns its JSON form. */
-  onBar(b: BarEvent): BarJson {
-    return this.onBarJson(barJson(b, this.windows[b.window], this.names[b.symbol]), b.start);
-  }
-
-  /** Records a bar already in JSON form (a gateway's bars from NATS). */
-  onBarJson(j: BarJson, start = Date.parse(j.start)): BarJson {
+  /** Records a bar (final or in progress); `start` in ms when the caller has it. */
+  onBar(j: BarJson, start = Date.parse(j.start)): BarJson {
     const key = `${j.symbol}|${j.window}`;
     const cur = this.latestBar.get(key);
     if (!cur || start >= Date.parse(cur.start)) this.latestBar.set(key, j);
@@ -84,17 +95,10 @@ export class MarketState {
     return j;
   }
 
-  onLate(l: LateEvent): { symbol: string; time: string; seq: number; price: number; size: number } {
-    const j = {
-      symbol: this.names[l.symbol],
-      time: isoNs(l.sec, l.nsec),
-      seq: l.seq,
-      price: scalePrice(l.price, l.exp),
-      size: l.size,
-    };
+  /** Records a late tick (kept for REST, bounded). */
+  onLate(j: LateJson): void {
     this.late.push(j);
     if (this.late.length > 1000) this.late.shift();
-    return j;
   }
 
   onGap(session: number, first: number, last: number): void {
@@ -127,25 +131,26 @@ export class MarketState {
   }
 
   /** Latest trade and quote of a symbol (null fields when none yet). */
-  latestTick(symbol: string) {
+  latestTick(symbol: string): LatestTickJson | null {
     const id = this.symbolId(symbol);
     if (id < 0) return null;
-    const f = this.latest, L = id * LATEST_STRIDE, exp = f[L + LATEST.exp];
-    const trade = f[L + LATEST.sec] > 0
+    if (!this.latest) return { symbol, trade: this.trades.get(symbol) ?? null, quote: null };
+    const f = this.latest, L = id * LATEST.slots, exp = f[L + LS.exp];
+    const trade = f[L + LS.sec] > 0
       ? {
-        time: isoNs(f[L + LATEST.sec], f[L + LATEST.nsec]),
-        price: scalePrice(f[L + LATEST.price], exp),
-        size: f[L + LATEST.size],
-        seq: f[L + LATEST.seq],
+        time: isoNs(f[L + LS.sec], f[L + LS.nsec]),
+        price: scalePrice(f[L + LS.price], exp),
+        size: f[L + LS.size],
+        seq: f[L + LS.seq],
       }
       : null;
-    const quote = f[L + LATEST.quoteSec] > 0
+    const quote = f[L + LS.quoteSec] > 0
       ? {
-        time: isoNs(f[L + LATEST.quoteSec], f[L + LATEST.quoteNsec]),
-        bid: scalePrice(f[L + LATEST.bid], exp),
-        bid_size: f[L + LATEST.bidSize],
-        ask: scalePrice(f[L + LATEST.ask], exp),
-        ask_size: f[L + LATEST.askSize],
+        time: isoNs(f[L + LS.quoteSec], f[L + LS.quoteNsec]),
+        bid: scalePrice(f[L + LS.bid], exp),
+        bid_size: f[L + LS.bidSize],
+        ask: scalePrice(f[L + LS.ask], exp),
+        ask_size: f[L + LS.askSize],
       }
       : null;
     return { symbol, trade, quote };

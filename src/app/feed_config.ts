@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { feedConfig } from "./select.ts";
+ * import { feedConfig } from "./feed_config.ts";
  * import { parseRunArgs } from "../cli/args.ts";
  * console.log(feedConfig(parseRunArgs(["--count", "10"])).kind); // synth
  * ```

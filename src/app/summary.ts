@@ -1,0 +1,194 @@
+/**
+ * The JSON summary a pipeline role prints when it stops, built from named
+ * parts: the pipeline's counters, the Worker's final report, the feed
+ * thread's counters, the run record (anomalies, late ticks), the model
+ * stage and, for processors, the cluster publisher.
+ *
+ * @example
+ * ```ts ignore
+ * const summary = buildSummary({ feed: "synth", stoppedBy: "eof", elapsedS: 1.2, ... });
+ * console.log(JSON.stringify(summary));
+ * ```
+ * @module
+ */
+import type { CounterValues } from "../pipeline/counters.ts";
+import type { WorkerDone } from "../pipeline/protocol.ts";
+import type { FeedStats } from "../native/feed.ts";
+import type { Percentiles } from "../pipeline/latency.ts";
+import type { RunRecord } from "../sinks/record.ts";
+import type { ScorerSummary } from "../anomaly/scorer.ts";
+import type { PublisherStats } from "../cluster/publisher.ts";
+import type { LateJson } from "../server/messages.ts";
+import type { StopReason } from "./lifecycle.ts";
+import { LABEL_NAMES } from "../wire/enums.ts";
+
+/** The model part of the summary. */
+export type ModelSummary = ScorerSummary & {
+  file: string;
+  rows_written: number;
+  rows_dropped: number;
+};
+
+/** The JSON summary printed at exit. */
+export interface Summary {
+  feed: string;
+  stopped_by: StopReason;
+  elapsed_s: number;
+  frames: number;
+  ticks: number;
+  trades: number;
+  quotes: number;
+  malformed: number;
+  malformed_frames: number;
+  malformed_packets: number;
+  gaps: number;
+  missing: number;
+  duplicates: number;
+  out_of_order: number;
+  /** frames whose session did not fit the session table: not checked for gaps */
+  session_overflow: number;
+  ring_drops: number;
+  late: number;
+  bars: number;
+  symbols: number;
+  symbol_overflow: number;
+  /** trade/quote events for subscribers dropped because the main thread lagged */
+  tick_event_drops: number;
+  /** ticks of symbols another shard owns (--shard) */
+  foreign: number;
+  volume: number;
+  checksum: number;
+  heartbeats: number;
+  unknown_kind: number;
+  labelled: number;
+  ticks_per_s: number;
+  gap_events: { session: number; first: number; last: number }[];
+  feed_stats: {
+    packets: number;
+    offered: number;
+    pushed: number;
+    non_udp: number;
+    other_port: number;
+    kernel_drops: number;
+    naps: number;
+  };
+  port?: { ipackets: number; imissed: number; ierrors: number; rx_nombuf: number };
+  consumer_naps: number;
+  trades_by_symbol: Record<string, number>;
+  late_by_symbol: Record<string, number>;
+  late_events: LateJson[];
+  bar_updates: number;
+  event_waits: number;
+  bars_out_lines: number;
+  bar_state_bytes: number;
+  anomalies: number;
+  anomalies_by_kind: Record<string, number>;
+  anomaly_event_drops: number;
+  model: ModelSummary | null;
+  /** receive (C rx stamp) to bar update (TS), per tick */
+  latency_ns: Percentiles;
+  labels: Record<string, number>;
+  /** processors: what went to NATS (durable = JetStream) */
+  cluster?: PublisherStats & { shard: string | null; unacked: number };
+  error?: string;
+}
+
+/** Everything a summary is made of. */
+export interface SummaryParts {
+  feed: string;
+  stoppedBy: StopReason;
+  elapsedS: number;
+  counters: CounterValues;
+  worker: WorkerDone;
+  feedStats: FeedStats;
+  record: RunRecord;
+  latency: Percentiles;
+  barsOutLines: number;
+  model: ModelSummary | null;
+}
+
+function feedSection(fs: FeedStats): Summary["feed_stats"] {
+  return {
+    packets: fs.packets,
+    offered: fs.offered,
+    pushed: fs.pushed,
+    non_udp: fs.nonUdp,
+    other_port: fs.otherPort,
+    kernel_drops: fs.kernelDrops,
+    naps: fs.naps,
+  };
+}
+
+function perSymbol(w: WorkerDone) {
+  return {
+    trades_by_symbol: Object.fromEntries(w.symbols.map((s, i) => [s, w.tradesBySymbol[i]])),
+    late_by_symbol: Object.fromEntries(
+      w.symbols.map((s, i) => [s, w.lateBySymbol[i] ?? 0]).filter(([, n]) => n),
+    ),
+  };
+}
+
+function labels(w: WorkerDone): Record<string, number> {
+  return Object.fromEntries(
+    LABEL_NAMES.map((l, i) => [l, w.labels[i]]).filter(([l, n]) => l !== "none" && n),
+  );
+}
+
+/** Assembles the summary. */
+export function buildSummary(p: SummaryParts): Summary {
+  const c = p.counters, fs = p.feedStats, w = p.worker;
+  const s: Summary = {
+    feed: p.feed,
+    stopped_by: p.stoppedBy,
+    elapsed_s: Number(p.elapsedS.toFixed(3)),
+    frames: c.frames,
+    ticks: c.ticks,
+    trades: c.trades,
+    quotes: c.quotes,
+    malformed: c.malformed + fs.malformed,
+    malformed_frames: c.malformed,
+    malformed_packets: fs.malformed,
+    gaps: c.gaps,
+    missing: c.missing,
+    duplicates: c.duplicates,
+    out_of_order: c.outOfOrder,
+    session_overflow: c.sessionOverflow,
+    ring_drops: fs.ringDrops,
+    late: c.late,
+    bars: c.bars,
+    symbols: c.symbols,
+    symbol_overflow: c.symbolOverflow,
+    tick_event_drops: c.tickEventDrops,
+    foreign: c.foreign,
+    volume: c.volume,
+    checksum: c.checksum,
+    heartbeats: c.heartbeats,
+    unknown_kind: c.unknownKind,
+    labelled: c.labelled,
+    ticks_per_s: Math.round(c.ticks / Math.max(p.elapsedS, 1e-9)),
+    gap_events: w.gapEvents,
+    feed_stats: feedSection(fs),
+    consumer_naps: c.naps,
+    ...perSymbol(w),
+    late_events: p.record.lateEvents,
+    bar_updates: w.barUpdates,
+    event_waits: w.eventWaits,
+    bars_out_lines: p.barsOutLines,
+    bar_state_bytes: w.barStateBytes,
+    anomalies: p.record.anomalies,
+    anomalies_by_kind: p.record.anomaliesByKind,
+    anomaly_event_drops: w.anomalyDrops,
+    model: p.model,
+    latency_ns: p.latency,
+    labels: labels(w),
+  };
+  if (p.feed === "dpdk") {
+    s.port = {
+      ipackets: fs.portIpackets,
+      imissed: fs.portImissed,
+      ierrors: fs.portIerrors,
+      rx_nombuf: fs.portNombuf,
+    };
+  }
+  return s;
+}

@@ -1,0 +1,133 @@
+/**
+ * The pipeline seen from the main thread: allocates the shared memory
+ * (receive ring, event ring, rows ring for the model, counters, latency
+ * histogram, latest ticks, control block), starts the pipeline Worker and
+ * stops it: `drain` once the feed has stopped (every record in the ring is
+ * consumed), `abort` when a start failed.
+ *
+ * @example
+ * ```ts ignore
+ * const host = await PipelineHost.start(settings);
+ * host.events.poll(handlers);      // bars, trades, ... as they come
+ * const done = await host.drain(() => host.events.poll(handlers));
+ * ```
+ * @module
+ */
+import { createRing, RingConsumer } from "../ring/ring.ts";
+import { createCounters } from "./counters.ts";
+import { createControl, Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
+import { Idler } from "./idle.ts";
+import { EventReader } from "./events.ts";
+import { HIST_SLOTS, Histogram } from "./latency.ts";
+import { createLatest } from "./shared.ts";
+
+/** What the host needs beyond the Worker's own settings. */
+export interface HostSettings {
+  ringSize: number;
+  maxRecord: number;
+  /** allocate the rows ring for the model stage */
+  model: boolean;
+  /** the Worker's settings (rings and shared arrays are filled in here) */
+  worker: Omit<
+    WorkerStart,
+    "type" | "ring" | "counters" | "control" | "events" | "latency" | "latest" | "rows"
+  >;
+}
+
+/** The running pipeline Worker and its shared memory. */
+export class PipelineHost {
+  readonly ring: SharedArrayBuffer;
+  readonly eventRing = createRing(4 << 20, 4096);
+  readonly rowsRing?: SharedArrayBuffer;
+  readonly events: EventReader;
+  readonly counters = createCounters();
+  private readonly latencySlots = new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8));
+  /** receive-to-bar latency, written by the Worker */
+  readonly latency = new Histogram(this.latencySlots);
+  readonly latest: Float64Array<SharedArrayBuffer>;
+  readonly control = createControl();
+  private readonly worker: Worker;
+  private readonly done: Promise<WorkerDone>;
+
+  private constructor(s: HostSettings) {
+    this.ring = createRing(s.ringSize, s.maxRecord);
+    this.rowsRing = s.model ? createRing(16 << 20, 4096) : undefined;
+    this.events = new EventReader(new RingConsumer(this.eventRing));
+    this.latest = createLatest(s.worker.maxSymbols);
+    this.worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+    this.done = new Promise<WorkerDone>((resolve, reject) => {
+      this.worker.onmessage = (e) => {
+        if (e.data?.type === "done") resolve(e.data as WorkerDone);
+        else if (e.data?.type === "error") {
+          reject(new Error(`pipeline worker failed: ${e.data.message}`));
+        }
+      };
+      this.worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`pipeline worker failed: ${e.message}`));
+      };
+    });
+  }
+
+  /** Starts the Worker and waits until it runs. */
+  static async start(s: HostSettings): Promise<PipelineHost> {
+    const h = new PipelineHost(s);
+    const ready = new Promise<void>((resolve) => {
+      const prev = h.worker.onmessage;
+      h.worker.onmessage = (e) => {
+        if (e.data?.type === "ready") resolve();
+        prev?.call(h.worker, e);
+      };
+    });
+    const start: WorkerStart = {
+      ...s.worker,
+      type: "start",
+      ring: h.ring,
+      counters: h.counters,
+      control: h.control,
+      events: h.eventRing,
+      latency: h.latencySlots,
+      latest: h.latest,
+      rows: h.rowsRing,
+    };
+    h.worker.postMessage(start);
+    await ready;
+    return h;
+  }
+
+  /** Sets the word that tells the Worker which per-tick events are wanted (TickWant bits). */
+  setWant(bits: number): void {
+    Atomics.store(this.control, Ctl.want, bits);
+  }
+
+  /**
+   * After the feed stopped: lets the Worker drain every record, calling
+   * `poll` while it does (it waits when the event ring is full), and
+   * returns its final report once the event ring is read to the end too.
+   */
+  async drain(poll: () => void): Promise<WorkerDone> {
+    this.command(Ctl.drain);
+    let finished = false;
+    this.done.then(() => (finished = true), () => (finished = true));
+    while (!finished) {
+      poll();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const result = await this.done;
+    while (!this.events.drained()) poll();
+    this.worker.terminate();
+    return result;
+  }
+
+  /** Stops the Worker at once (a start failed); never throws. */
+  async abort(): Promise<void> {
+    this.command(Ctl.abort);
+    await this.done.catch(() => {});
+    this.worker.terminate();
+  }
+
+  private command(cmd: number): void {
+    Atomics.store(this.control, Ctl.command, cmd);
+    Idler.wake(this.control, Ctl.wake);
+  }
+}

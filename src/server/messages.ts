@@ -1,0 +1,219 @@
+/**
+ * Every outbound JSON shape, in one place: bars (REST, WebSocket, NDJSON,
+ * NATS), trades, quotes, late ticks, gaps, anomalies and the latest tick,
+ * with the conversions from pipeline events (fixed-point prices scaled to
+ * instrument units, times ISO-8601 UTC with nanoseconds), and the
+ * WebSocket bodies built from them (`{"type":...,...fields}`).
+ *
+ * @example
+ * ```ts
+ * import { body, scalePrice } from "./messages.ts";
+ * console.log(scalePrice(2238200, -4)); // 223.82
+ * console.log(body("gap", { session: 1, first: 5, last: 9 })); // {"type":"gap","session":1,"first":5,"last":9}
+ * ```
+ * @module
+ */
+import type { AnomalyEvent, BarEvent, LateEvent, TickEvent } from "../pipeline/events.ts";
+import { formatIso, isoNs } from "../time.ts";
+import { anomalyKindName, sideName } from "../wire/enums.ts";
+
+/** Converts a fixed-point integer to instrument units. */
+export function scalePrice(v: number, exp: number): number {
+  return exp < 0 ? v / 10 ** -exp : v * 10 ** exp;
+}
+
+/** A bar as served and written: prices in instrument units, ISO times. */
+export interface BarJson {
+  symbol: string;
+  window: string;
+  start: string;
+  end: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  trades: number;
+  vwap: number;
+  final: boolean;
+  revision: number;
+  filled: boolean;
+}
+
+/** A `--bars-out` line: the bar plus its first and last sequence. */
+export interface BarLineJson extends BarJson {
+  first_seq: number;
+  last_seq: number;
+}
+
+/** A trade as served, without the `type` tag. */
+export interface TradeJson {
+  symbol: string;
+  time: string;
+  price: number;
+  size: number;
+  side: "buy" | "sell" | "unknown";
+  sequence: number;
+}
+
+/** A quote as served, without the `type` tag. */
+export interface QuoteJson {
+  symbol: string;
+  time: string;
+  bid: number;
+  bid_size: number;
+  ask: number;
+  ask_size: number;
+  sequence: number;
+}
+
+/** A tick that arrived after its bar was final. */
+export interface LateJson {
+  symbol: string;
+  time: string;
+  seq: number;
+  price: number;
+  size: number;
+}
+
+/** Missing sequence numbers of a session. */
+export interface GapJson {
+  session: number;
+  first: number;
+  last: number;
+}
+
+/** An anomaly as served and written (`--anomalies-out`). */
+export interface AnomalyJson {
+  symbol: string;
+  time: string;
+  seq: number;
+  score: number;
+  kind: string;
+  price?: number;
+  size?: number;
+  features?: Record<string, number>;
+}
+
+/** The latest trade and quote of a symbol (`/v1/ticks/latest`, snapshots). */
+export interface LatestTickJson {
+  symbol: string;
+  trade: { time: string; price: number; size: number; seq: number } | null;
+  quote: { time: string; bid: number; bid_size: number; ask: number; ask_size: number } | null;
+}
+
+/** A bar event in JSON form. */
+export function barJson(b: BarEvent, window: string, symbol: string): BarJson {
+  return {
+    symbol,
+    window,
+    start: formatIso(b.start),
+    end: formatIso(b.end),
+    open: scalePrice(b.open, b.exp),
+    high: scalePrice(b.high, b.exp),
+    low: scalePrice(b.low, b.exp),
+    close: scalePrice(b.close, b.exp),
+    volume: b.volume,
+    trades: b.trades,
+    vwap: b.volume > 0 ? scalePrice(b.pv / b.volume, b.exp) : scalePrice(b.close, b.exp),
+    final: b.final,
+    revision: b.revision,
+    filled: b.filled,
+  };
+}
+
+/** A `--bars-out` line (no newline). */
+export function barLine(j: BarJson, b: BarEvent): string {
+  const line: BarLineJson = { ...j, first_seq: b.firstSeq, last_seq: b.lastSeq };
+  return JSON.stringify(line);
+}
+
+/** A trade from its parts (price already in instrument units). */
+export function tradeJson(
+  symbol: string,
+  sec: number,
+  nsec: number,
+  price: number,
+  size: number,
+  side: number,
+  sequence: number,
+): TradeJson {
+  return { symbol, time: isoNs(sec, nsec), price, size, side: sideName(side), sequence };
+}
+
+/** A trade event in JSON form. */
+export function tradeEventJson(t: TickEvent, symbol: string): TradeJson {
+  return tradeJson(symbol, t.sec, t.nsec, scalePrice(t.price, t.exp), t.size, t.side, t.seq);
+}
+
+/** A quote event in JSON form. */
+export function quoteEventJson(t: TickEvent, symbol: string): QuoteJson {
+  return {
+    symbol,
+    time: isoNs(t.sec, t.nsec),
+    bid: scalePrice(t.price, t.exp),
+    bid_size: t.size,
+    ask: scalePrice(t.price2, t.exp),
+    ask_size: t.size2,
+    sequence: t.seq,
+  };
+}
+
+/** A late tick in JSON form. */
+export function lateJson(l: LateEvent, symbol: string): LateJson {
+  return {
+    symbol,
+    time: isoNs(l.sec, l.nsec),
+    seq: l.seq,
+    price: scalePrice(l.price, l.exp),
+    size: l.size,
+  };
+}
+
+/** Feature names by position, to name an anomaly's feature values. */
+export type FeatureNames = readonly string[];
+
+/** An anomaly event (rules) in JSON form; symbol "*" when it is not tied to one. */
+export function anomalyJson(a: AnomalyEvent, symbol: string, names: FeatureNames): AnomalyJson {
+  return {
+    symbol,
+    time: isoNs(a.sec, a.nsec),
+    seq: a.seq,
+    score: Number(a.score.toFixed(4)),
+    kind: anomalyKindName(a.kind),
+    price: scalePrice(a.price, a.exp),
+    size: a.size,
+    ...(a.features ? { features: featureJson(names, a.features) } : {}),
+  };
+}
+
+/** A model flag (scoring Worker) in JSON form: kind `unexplained`. */
+export function modelFlagJson(
+  f: { sec: number; nsec: number; seq: number; score: number; features: ArrayLike<number> },
+  symbol: string,
+  names: FeatureNames,
+): AnomalyJson {
+  return {
+    symbol,
+    time: isoNs(f.sec, f.nsec),
+    seq: f.seq,
+    score: Number(f.score.toFixed(4)),
+    kind: anomalyKindName(0),
+    features: featureJson(names, f.features),
+  };
+}
+
+function featureJson(names: FeatureNames, values: ArrayLike<number>): Record<string, number> {
+  return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+}
+
+/** A WebSocket body: `{"type":TYPE,...fields}`. */
+export function body(type: string, fields: object): string {
+  const rest = JSON.stringify(fields);
+  return rest === "{}" ? `{"type":"${type}"}` : `{"type":"${type}",${rest.slice(1)}`;
+}
+
+/** A final bar or anomaly with its stream position (gateways). */
+export function durableBody(kind: "bar" | "anomaly", fields: object, streamSeq: number): string {
+  return `{"type":"${kind}","stream_seq":${streamSeq},${JSON.stringify(fields).slice(1)}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * The server's sink: pipeline events update the market state (REST,
+ * snapshots) and go out to WebSocket subscribers through the hub.
+ *
+ * @example
+ * ```ts ignore
+ * const sink = new MarketSink(state, hub);
+ * ```
+ * @module
+ */
+import type { EventSink } from "./sink.ts";
+import type { MarketState } from "../server/state.ts";
+import type { Hub } from "../server/hub.ts";
+import type { AnomalyJson, BarJson, GapJson, LateJson } from "../server/messages.ts";
+import type { BarEvent } from "../bars/bar.ts";
+import type { TickEvent } from "../pipeline/events.ts";
+
+/** Market state plus WebSocket fan-out. */
+export class MarketSink implements EventSink {
+  constructor(private readonly state: MarketState, private readonly hub: Hub) {}
+  symbol(id: number, name: string): void {
+    this.state.onSymbol(id, name);
+  }
+  bar(j: BarJson, ev: BarEvent): void {
+    this.hub.bar(this.state.onBar(j, ev.start));
+  }
+  late(j: LateJson): void {
+    this.state.onLate(j);
+    this.hub.late(j);
+  }
+  gap(j: GapJson): void {
+    this.state.onGap(j.session, j.first, j.last);
+    this.hub.gap(j);
+  }
+  tick(t: TickEvent): void {
+    this.hub.tickEvent(t);
+  }
+  anomaly(j: AnomalyJson): void {
+    this.state.onAnomaly(j);
+    this.hub.anomaly(j);
+  }
+}
