@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { lastJson, ROOT, tickwire } from "./helpers.ts";
-import { HELP } from "../src/cli/args.ts";
+import { HELP, OPTIONS } from "../src/cli/args.ts";
 
 const REQUIRED = [
   "frames",
@@ -17,12 +17,7 @@ const REQUIRED = [
 Deno.test("--help documents every flag and exits 0", async () => {
   const r = await tickwire(["--help"]);
   assert.equal(r.code, 0);
-  const src = await Deno.readTextFile(`${ROOT}src/cli/args.ts`);
-  const block = src.slice(
-    src.indexOf("const OPTIONS = {"),
-    src.indexOf("} as const;", src.indexOf("const OPTIONS")),
-  );
-  const flags = [...block.matchAll(/^\s+"?([a-z-]+)"?: \{ type/gm)].map((m) => m[1]);
+  const flags = Object.keys(OPTIONS); // the one table the parser and --help are made from
   assert.ok(flags.length > 20);
   for (const f of flags) assert.ok(r.stdout.includes(`--${f}`), `--help mentions --${f}`);
   assert.equal(r.stdout.trim(), HELP.trim());

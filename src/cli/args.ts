@@ -1,7 +1,9 @@
 /**
- * Command line of `deno task run`: parsing (node:util parseArgs, standing in
- * for @std/cli, which cannot be installed from JSR here), validation, help.
- * Usage errors throw UsageError; main prints it and exits with code 2.
+ * Command line of `deno task run`: the option table (every flag once: its
+ * argument, help text, section and where it applies), from which `table.ts`
+ * makes the tokenizer, --help and the applicability checks; then the value
+ * checks and the checks across options. Usage errors throw UsageError;
+ * main prints it and exits with code 2.
  *
  * @example
  * ```ts
@@ -11,24 +13,34 @@
  * ```
  * @module
  */
-import { parseArgs } from "node:util";
 import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
-import { parseDuration } from "../time.ts";
+import { parseIsoNs } from "../time.ts";
 import { MAX_DEPTH } from "../bars/aggregator.ts";
 import { parseShard, type Shard } from "../pipeline/shard.ts";
+import {
+  bytes,
+  duration,
+  helpText,
+  num,
+  oneOf,
+  type RawValues,
+  tokenize,
+  UsageError,
+} from "./table.ts";
+
+export { UsageError };
 
 /** The committed anomaly model (kept here so parsing loads no model code). */
 const DEFAULT_MODEL = new URL("../anomaly/model/anomaly.onnx", import.meta.url).pathname;
 
-/** Bad command line; exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+import { type FeedName, FEEDS, OPTIONS } from "./run_options.ts";
 
-/** Feeds selectable with --feed. */
-export const FEEDS = ["synth", "udp", "pcap", "dpdk"] as const;
-/** One of FEEDS. */
-export type FeedName = typeof FEEDS[number];
+export { type FeedName, FEEDS, OPTIONS };
+
+/** Process roles. */
+export const ROLES = ["standalone", "processor", "gateway"] as const;
+/** One of ROLES. */
+export type Role = typeof ROLES[number];
 
 /** Validated options of `deno task run`. */
 export interface RunOptions {
@@ -94,277 +106,31 @@ export interface RunOptions {
   help: boolean;
 }
 
-/** Process roles. */
-export const ROLES = ["standalone", "processor", "gateway"] as const;
-/** One of ROLES. */
-export type Role = typeof ROLES[number];
-
 /** The --help text. */
-export const HELP = `tickwire - low-latency market-data ticker processor
+export const HELP = helpText(
+  OPTIONS,
+  `tickwire - low-latency market-data ticker processor
 
 Usage: deno task run [options]
 
 With no options, runs the embedded synthetic feed through the C ring into
 the TypeScript pipeline, prints a live status line on stderr until Ctrl-C,
 then one JSON summary object on stdout.
-
-Feed:
-  --feed KIND          synth (default) | udp | pcap | dpdk
-  --listen HOST:PORT   udp: address to receive on (default 127.0.0.1:5555)
-  --pcap FILE          pcap: capture to replay (classic pcap, Ethernet)
-  --speed X            pcap: 0 = flat out (default), else recorded pace x X
-  --eal "ARGS"         dpdk: EAL arguments, e.g.
-                       "--no-huge --no-pci --no-shconf -m 512
-                        --vdev=net_pcap0,rx_pcap=/tmp/amzn.pcap"
-  --udp-port N         pcap, dpdk: keep UDP datagrams for this destination
-                       port only (default 0 = all)
-  --exit-on-eof        stop when a capture ends (dpdk: when the port has
-                       delivered nothing for --eof-idle ms), drain, print
-                       the summary and exit 0
-  --eof-idle MS        dpdk: idle time that means end of capture (500)
-
-Synthetic feed:
-  --seed N             random seed (1); same seed, same ticks
-  --symbols N          number of symbols (8, max 4096)
-  --rate N             ticks per second, paced (100000); 0 = flat out
-  --count N            stop after N ticks (0 = endless)
-  --anomalies P        probability per tick of an injected, labelled
-                       anomaly (0 = none, e.g. 0.0001)
-  --start TIME         event time of the first tick, ISO-8601 UTC (default:
-                       now); the same --seed, --start and --rate give the
-                       same ticks
-
-Bars:
-  --windows LIST       tumbling windows per symbol, comma separated, each
-                       1ms .. 1d in ms/s/m/h/d (default 1s,1m)
-  --lateness DUR       allowed lateness in event time (0): a bar is final
-                       when the watermark passes its end plus this; late
-                       ticks within it revise the bar (revision number);
-                       later ones are counted and reported as late events
-  --align-offset DUR   shift window alignment from the UTC epoch (0), e.g.
-                       13h30m so 1d bars start at a 9:30 EDT open
-  --fill MODE          empty windows: none (default) | prev (flat bars at
-                       the previous close, volume 0, flagged filled)
-  --bars-out FILE      write every final bar (and later revision) as NDJSON
-  --idle-close DUR     quiet feeds: after DUR of wall time without ticks,
-                       let event time follow the wall clock so open bars
-                       still close (default off)
-
-Anomalies:
-  --anomalies-out FILE write every anomaly as NDJSON
-                       {"symbol","time","seq","score","kind",...}
-  --no-anomaly         turn anomaly flagging off (rules and model)
-  --model FILE         ONNX anomaly model (default: the committed
-                       src/anomaly/model/anomaly.onnx, made by 'deno task
-                       train'); its anomaly.json gives the threshold
-  --no-model           rules only, no model scoring
-  --batch-max N        most rows per inference call (1024)
-  --batch-wait MS      longest wait for a batch to fill (20)
-
-Ring and threads:
-  --idle KIND          idle strategy of the feed thread and the consumer:
-                       sleep (default) | yield | spin (spin needs spare cores)
-  --spins N            empty polls before yielding/sleeping (200)
-  --sleep-us N         longest nap for sleep, microseconds (100); naps back
-                       off from 1 us up to it
-  --policy P           full ring: drop (default; counted) | block (backoff)
-  --ring-size BYTES    ring data bytes, power of two, K/M suffix (8M)
-  --max-record BYTES   largest datagram accepted (9216)
-  --max-symbols N      symbol capacity (4096); more is counted, not stored
-
-Run:
-  --duration S         stop after S seconds (0 = until Ctrl-C or end)
-  --status-interval S  status line period in seconds (1; 0 = off)
-  --quiet              no status line
-  --http HOST:PORT     HTTP/WebSocket server address (127.0.0.1:8080); port
-                       0 picks a free one. Dashboard at /, REST under /v1,
-                       WebSocket /v1/stream, Prometheus /metrics
-  --token TOKEN        require this bearer token (HTTP Authorization header,
-                       or a first {"op":"auth","token":...} on the socket);
-                       mandatory when binding to a non-loopback address
-  --slow-policy P      slow WebSocket clients: drop (default; bars and stats
-                       conflate, other messages dropped with a notice) |
-                       disconnect (close code 4009)
-  --max-subscriptions N  channel/symbol pairs per connection (1000)
-  --no-http            run without the HTTP/WebSocket server
-  -h, --help           this text
-
-Cluster (NATS JetStream; see README "Scaling out"):
-  --role ROLE          standalone (default) | processor (also publishes
-                       trades, bars and anomalies to NATS) | gateway (no
-                       feed: serves the HTTP/WebSocket API from NATS;
-                       --windows pre-declares windows, others are added
-                       as their bars arrive)
-  --nats URLS          NATS servers, comma separated, e.g.
-                       nats://10.0.0.1:4222,nats://10.0.0.2:4222; with no
-                       --role it means processor
-  --shard I/N          processor: keep only symbols whose FNV-1a hash
-                       mod N is I (other symbols are counted as foreign)
-  --stream NAME        JetStream stream for final bars and anomalies
-                       (TICKWIRE); processors create it or update its
-                       limits, gateways only create it when missing
-  --retention DUR      stream keeps messages this long (24h)
-  --stream-max-bytes B stream size limit, K/M/G suffix (1G); oldest go first
-  --replicas N         stream replicas, 1..5 (1; use 3 on a 3-node cluster)
-  --nats-timeout DUR   give up starting when NATS does not answer (15s);
-                       once connected, reconnects are retried for ever
-
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a feed that cannot
-start with the given settings (missing file, bad EAL arguments, port in use).
-`;
-
-function num(
-  name: string,
-  v: string | undefined,
-  def: number,
-  min: number,
-  max: number,
-  int = true,
-): number {
-  if (v === undefined) return def;
-  const s = v.trim();
-  const x = Number(s);
-  if (
-    s === "" || !Number.isFinite(x) || (int && !Number.isInteger(x)) ||
-    x < min || x > max
-  ) {
-    throw new UsageError(
-      `--${name}: expected ${
-        int ? "a whole number" : "a number"
-      } from ${min} to ${max}, got '${v}'`,
-    );
-  }
-  return x;
-}
-
-function bytes(name: string, v: string | undefined, def: number): number {
-  if (v === undefined) return def;
-  const m = /^(\d+)([kKmMgG]?)$/.exec(v.trim());
-  if (!m) {
-    throw new UsageError(
-      `--${name}: expected a size like 8M or 65536, got '${v}'`,
-    );
-  }
-  const mult = {
-    "": 1,
-    k: 1024,
-    m: 1 << 20,
-    g: 1 << 30,
-  }[m[2].toLowerCase() as "" | "k" | "m" | "g"];
-  return Number(m[1]) * mult;
-}
-
-function oneOf<T extends string>(
-  name: string,
-  v: string | undefined,
-  allowed: readonly T[],
-  def: T,
-): T {
-  if (v === undefined) return def;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new UsageError(
-      `--${name}: expected one of ${allowed.join(", ")}, got '${v}'`,
-    );
-  }
-  return v as T;
-}
-
-const OPTIONS = {
-  feed: { type: "string" },
-  listen: { type: "string" },
-  pcap: { type: "string" },
-  speed: { type: "string" },
-  eal: { type: "string" },
-  "udp-port": { type: "string" },
-  "exit-on-eof": { type: "boolean" },
-  "eof-idle": { type: "string" },
-  seed: { type: "string" },
-  symbols: { type: "string" },
-  rate: { type: "string" },
-  count: { type: "string" },
-  anomalies: { type: "string" },
-  start: { type: "string" },
-  idle: { type: "string" },
-  spins: { type: "string" },
-  "sleep-us": { type: "string" },
-  policy: { type: "string" },
-  "ring-size": { type: "string" },
-  "max-record": { type: "string" },
-  "max-symbols": { type: "string" },
-  duration: { type: "string" },
-  "status-interval": { type: "string" },
-  windows: { type: "string" },
-  lateness: { type: "string" },
-  "align-offset": { type: "string" },
-  fill: { type: "string" },
-  "bars-out": { type: "string" },
-  "idle-close": { type: "string" },
-  "anomalies-out": { type: "string" },
-  "no-anomaly": { type: "boolean" },
-  model: { type: "string" },
-  "no-model": { type: "boolean" },
-  "batch-max": { type: "string" },
-  "batch-wait": { type: "string" },
-  quiet: { type: "boolean" },
-  "no-http": { type: "boolean" },
-  http: { type: "string" },
-  token: { type: "string" },
-  "slow-policy": { type: "string" },
-  "max-subscriptions": { type: "string" },
-  role: { type: "string" },
-  nats: { type: "string" },
-  shard: { type: "string" },
-  stream: { type: "string" },
-  retention: { type: "string" },
-  "stream-max-bytes": { type: "string" },
-  replicas: { type: "string" },
-  "nats-timeout": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-/**
- * Joins `--opt value` into `--opt=value` for options that take a value, so
- * values that start with a dash (EAL arguments: `--eal "--no-huge ..."`)
- * are taken as values; node:util parseArgs refuses them otherwise.
- */
-export function joinOptionValues(argv: string[], valued: ReadonlySet<string>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith("--") && !a.includes("=") && valued.has(a.slice(2)) && i + 1 < argv.length) {
-      out.push(`${a}=${argv[++i]}`);
-    } else out.push(a);
-  }
-  return out;
-}
-
-/** Names of the options that take a value. */
-export function valuedOptions(opts: Record<string, { type: string }>): Set<string> {
-  return new Set(Object.entries(opts).filter(([, d]) => d.type === "string").map(([k]) => k));
-}
-
-const VALUED = valuedOptions(OPTIONS);
+`,
+  `Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a feed that cannot
+start with the given settings (missing file, bad EAL arguments, port in use).`,
+);
 
 /** Parses --start (ISO-8601 UTC with up to 9 fractional digits, or "now"). */
 export function parseStart(v: string | undefined): [number, number] | undefined {
   if (v === undefined || v === "now") return undefined;
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(v);
-  const ms = m ? Date.parse(`${m[1]}Z`) : NaN;
-  if (!m || Number.isNaN(ms) || ms < 0) {
+  const t = parseIsoNs(v);
+  if (!t || t[0] < 0) {
     throw new UsageError(
       `--start: expected an ISO-8601 UTC time like 2026-01-02T14:30:00Z, got '${v}'`,
     );
   }
-  return [ms / 1000, Number((m[2] ?? "").padEnd(9, "0"))];
-}
-
-function duration(name: string, v: string | undefined, def: number): number {
-  if (v === undefined) return def;
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw new UsageError(`--${name}: ${(e as Error).message}`);
-  }
+  return t;
 }
 
 function parseBars(v: Record<string, string | undefined>) {
@@ -405,7 +171,7 @@ function parseBars(v: Record<string, string | undefined>) {
 /** A NATS server address: nats://host:port, host:port or host. */
 const NATS_URL = /^(nats:\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
-function parseCluster(v: Record<string, string | boolean | undefined>) {
+function parseCluster(v: RawValues) {
   const natsArg = v.nats as string | undefined;
   const role = oneOf(
     "role",
@@ -442,11 +208,6 @@ function parseCluster(v: Record<string, string | boolean | undefined>) {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) {
     throw new UsageError(`--stream: letters, digits, _ and - only, got '${stream}'`);
   }
-  if (role === "standalone") {
-    for (const f of ["stream", "retention", "stream-max-bytes", "replicas", "nats-timeout"]) {
-      if (v[f] !== undefined) throw new UsageError(`--${f} needs --nats`);
-    }
-  }
   const retentionMs = duration("retention", v.retention as string | undefined, 86_400_000);
   if (retentionMs < 1000) throw new UsageError("--retention: at least 1s");
   return {
@@ -461,7 +222,7 @@ function parseCluster(v: Record<string, string | boolean | undefined>) {
   };
 }
 
-function parseHttp(v: Record<string, string | boolean | undefined>) {
+function parseHttp(v: RawValues) {
   const addr = (v.http as string | undefined) ?? "127.0.0.1:8080";
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(addr);
   if (!m || Number(m[2]) > 65535) throw new UsageError(`--http: expected HOST:PORT, got '${addr}'`);
@@ -499,74 +260,32 @@ function parseHttp(v: Record<string, string | boolean | undefined>) {
   };
 }
 
-/** Parses and validates; throws UsageError. */
-export function parseRunArgs(argv: string[]): RunOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: joinOptionValues(argv, VALUED),
-      strict: true,
-      allowPositionals: false,
-      options: OPTIONS,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ""));
-  }
-  const s = (k: string) => values[k] as string | undefined;
-  const feed = oneOf("feed", s("feed"), FEEDS, "synth");
-  const only = (flag: string, feeds: FeedName[]) => {
-    if (values[flag] !== undefined && !feeds.includes(feed)) {
-      throw new UsageError(
-        `--${flag} applies to --feed ${feeds.join("|")}, not ${feed}`,
-      );
+/** Where an option applies, from the table: feeds, roles, --nats. */
+function checkPlaces(v: RawValues, feed: FeedName, role: Role): void {
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    if (v[name] === undefined) continue;
+    if (spec.feeds && !spec.feeds.includes(feed)) {
+      throw new UsageError(`--${name} applies to --feed ${spec.feeds.join("|")}, not ${feed}`);
     }
-  };
-  only("listen", ["udp"]);
-  only("pcap", ["pcap"]);
-  only("speed", ["pcap"]);
-  only("eal", ["dpdk"]);
-  only("udp-port", ["pcap", "dpdk"]);
-  only("eof-idle", ["dpdk"]);
-  for (const f of ["seed", "symbols", "rate", "count", "anomalies"]) {
-    only(f, ["synth"]);
+    if (spec.processorOnly && role === "gateway") {
+      throw new UsageError(`--${name} applies to processors; a gateway reads from NATS`);
+    }
+    if (spec.needsNats && role === "standalone") throw new UsageError(`--${name} needs --nats`);
   }
+}
 
+function parseRing(s: (k: string) => string | undefined) {
   const ringSize = bytes("ring-size", s("ring-size"), 8 << 20);
-  if (
-    ringSize < 4096 || ringSize > 1 << 30 || (ringSize & (ringSize - 1)) !== 0
-  ) {
+  if (ringSize < 4096 || ringSize > 1 << 30 || (ringSize & (ringSize - 1)) !== 0) {
     throw new UsageError(
       `--ring-size: must be a power of two from 4K to 1G, got '${s("ring-size")}'`,
     );
   }
   const maxRecord = bytes("max-record", s("max-record"), 9216);
   if (maxRecord < 64 || maxRecord > Math.min(65536, ringSize / 4)) {
-    throw new UsageError(
-      `--max-record: must be 64..${Math.min(65536, ringSize / 4)} bytes`,
-    );
+    throw new UsageError(`--max-record: must be 64..${Math.min(65536, ringSize / 4)} bytes`);
   }
-  const listen = s("listen") ?? "127.0.0.1:5555";
-  if (
-    !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) ||
-    Number(listen.split(":").pop()) > 65535
-  ) {
-    throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
-  }
-  const o: RunOptions = {
-    feed,
-    listen,
-    pcap: s("pcap"),
-    speed: num("speed", s("speed"), 0, 0, 1e6, false),
-    eal: s("eal"),
-    udpPort: num("udp-port", s("udp-port"), 0, 0, 65535),
-    exitOnEof: values["exit-on-eof"] === true,
-    eofIdleMs: num("eof-idle", s("eof-idle"), 500, 1, 3_600_000),
-    seed: num("seed", s("seed"), 1, 0, Number.MAX_SAFE_INTEGER),
-    symbols: num("symbols", s("symbols"), 8, 1, 4096),
-    rate: num("rate", s("rate"), 100_000, 0, 1e9),
-    count: num("count", s("count"), 0, 0, Number.MAX_SAFE_INTEGER),
-    anomalies: num("anomalies", s("anomalies"), 0, 0, 0.5, false),
-    start: parseStart(s("start")),
+  return {
     idle: oneOf("idle", s("idle"), IDLE_KINDS, "sleep"),
     spins: num("spins", s("spins"), 200, 0, 1e9),
     sleepUs: num("sleep-us", s("sleep-us"), 100, 1, 1e6),
@@ -574,48 +293,43 @@ export function parseRunArgs(argv: string[]): RunOptions {
     ringSize,
     maxRecord,
     maxSymbols: num("max-symbols", s("max-symbols"), 4096, 1, 1 << 20),
-    duration: num("duration", s("duration"), 0, 0, 1e7, false),
-    statusInterval: num(
-      "status-interval",
-      s("status-interval"),
-      1,
-      0,
-      3600,
-      false,
-    ),
-    ...parseBars(values as Record<string, string | undefined>),
-    quiet: values.quiet === true,
-    http: values["no-http"] !== true,
-    ...parseHttp(values as Record<string, string | boolean | undefined>),
-    ...parseCluster(values as Record<string, string | boolean | undefined>),
-    help: values.help === true,
   };
-  if (o.role === "gateway") {
-    for (
-      const f of [
-        "feed",
-        "listen",
-        "pcap",
-        "eal",
-        "seed",
-        "rate",
-        "count",
-        "bars-out",
-        "anomalies-out",
-        "model",
-      ]
-    ) {
-      if (values[f] !== undefined) {
-        throw new UsageError(`--${f} applies to processors; a gateway reads from NATS`);
-      }
-    }
-    if (!o.http) throw new UsageError("--role gateway serves HTTP: drop --no-http");
+}
+
+function parseFeed(feed: FeedName, s: (k: string) => string | undefined, v: RawValues) {
+  const listen = s("listen") ?? "127.0.0.1:5555";
+  if (
+    !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) ||
+    Number(listen.split(":").pop()) > 65535
+  ) {
+    throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
   }
-  if (o.help) return o;
-  if (feed === "pcap" && !o.pcap) {
-    throw new UsageError("--feed pcap needs --pcap FILE");
+  return {
+    feed,
+    listen,
+    pcap: s("pcap"),
+    speed: num("speed", s("speed"), 0, 0, 1e6, false),
+    eal: s("eal"),
+    udpPort: num("udp-port", s("udp-port"), 0, 0, 65535),
+    exitOnEof: v["exit-on-eof"] === true,
+    eofIdleMs: num("eof-idle", s("eof-idle"), 500, 1, 3_600_000),
+    seed: num("seed", s("seed"), 1, 0, Number.MAX_SAFE_INTEGER),
+    symbols: num("symbols", s("symbols"), 8, 1, 4096),
+    rate: num("rate", s("rate"), 100_000, 0, 1e9),
+    count: num("count", s("count"), 0, 0, Number.MAX_SAFE_INTEGER),
+    anomalies: num("anomalies", s("anomalies"), 0, 0, 0.5, false),
+    start: parseStart(s("start")),
+  };
+}
+
+/** Checks that need the whole command line. */
+function checkWhole(o: RunOptions): void {
+  if (o.role === "gateway" && !o.http) {
+    throw new UsageError("--role gateway serves HTTP: drop --no-http");
   }
-  if (feed === "dpdk" && o.eal === undefined) {
+  if (o.help) return;
+  if (o.feed === "pcap" && !o.pcap) throw new UsageError("--feed pcap needs --pcap FILE");
+  if (o.feed === "dpdk" && o.eal === undefined) {
     throw new UsageError(
       '--feed dpdk needs --eal "EAL ARGS" (e.g. "--no-huge --no-pci --no-shconf -m 512 --vdev=...")',
     );
@@ -627,5 +341,27 @@ export function parseRunArgs(argv: string[]): RunOptions {
       throw new UsageError(`--pcap: capture file not found: ${o.pcap}`);
     }
   }
+}
+
+/** Parses and validates; throws UsageError. */
+export function parseRunArgs(argv: string[]): RunOptions {
+  const v = tokenize(argv, OPTIONS);
+  const s = (k: string) => v[k] as string | undefined;
+  const feed = oneOf("feed", s("feed"), FEEDS, "synth");
+  const cluster = parseCluster(v);
+  checkPlaces(v, feed, cluster.role);
+  const o: RunOptions = {
+    ...parseFeed(feed, s, v),
+    ...parseRing(s),
+    duration: num("duration", s("duration"), 0, 0, 1e7, false),
+    statusInterval: num("status-interval", s("status-interval"), 1, 0, 3600, false),
+    ...parseBars(v as Record<string, string | undefined>),
+    quiet: v.quiet === true,
+    http: v["no-http"] !== true,
+    ...parseHttp(v),
+    ...cluster,
+    help: v.help === true,
+  };
+  checkWhole(o);
   return o;
 }

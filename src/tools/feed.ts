@@ -6,8 +6,15 @@
  * checksum) so a receiver can be checked against what was sent.
  * @module
  */
-import { parseArgs } from "node:util";
-import { joinOptionValues, valuedOptions } from "../cli/args.ts";
+import {
+  helpText,
+  num,
+  oneOf,
+  type OptionTable,
+  type RawValues,
+  tokenize,
+  UsageError,
+} from "../cli/table.ts";
 import { createRing, RingConsumer } from "../ring/ring.ts";
 import { FeedError, FeedState, NativeFeed } from "../native/feed.ts";
 import { LobsterError, readLobster } from "../feeds/lobster.ts";
@@ -23,67 +30,124 @@ import {
 } from "../wire/frame.ts";
 import { PcapWriter } from "../net/pcap.ts";
 
-const HELP = `Usage: deno task feed [options] (--to HOST:PORT | --pcap-out FILE)
+const OPTIONS: OptionTable = {
+  source: { arg: "S", section: "Options", help: "synth (default) | lobster" },
+  to: { arg: "HOST:PORT", section: "Options", help: "send UDP datagrams there" },
+  "pcap-out": {
+    arg: "FILE",
+    section: "Options",
+    help: "write an Ethernet/IPv4/UDP capture instead",
+  },
+  rate: { arg: "N", section: "Options", help: "ticks per second (default 100000; 0 = flat out)" },
+  count: {
+    arg: "N",
+    section: "Options",
+    help: "synth: ticks to send (default 100000; 0 = until Ctrl-C)",
+  },
+  seed: { arg: "N", section: "Options", help: "synth: seed (1)" },
+  symbols: { arg: "N", section: "Options", help: "synth: number of symbols (8)" },
+  anomalies: {
+    arg: "P",
+    section: "Options",
+    help: "synth: probability of an injected, labelled anomaly",
+  },
+  batch: {
+    arg: "N",
+    section: "Options",
+    help: "ticks per frame (16; synth max 32, lobster max 200)",
+  },
+  in: { arg: "FILE", section: "Options", help: "lobster: message file" },
+  symbol: { arg: "SYM", section: "Options", help: "lobster: symbol" },
+  date: { arg: "DATE", section: "Options", help: "lobster: trading day YYYY-MM-DD" },
+  "drop-frame": {
+    arg: "N",
+    multiple: true,
+    section: "Options",
+    help: "leave frame N (1-based) out, making a sequence gap\n(repeatable)",
+  },
+  "udp-port": {
+    arg: "N",
+    section: "Options",
+    help:
+      "pcap-out: UDP destination port (5555)\n(with --to, three end-of-session frames follow the\n" +
+      "data, so receivers can detect a loss at the very end)",
+  },
+  vlan: { arg: "ID", section: "Options", help: "pcap-out: add an 802.1Q tag" },
+  format: {
+    arg: "F",
+    section: "Options",
+    help: "flatbuffers (default) | json: the same ticks as one JSON\n" +
+      'object per datagram ({"session","seq","ticks":[{"sym",\n' +
+      '"sec","nsec","kind","price","size",...}]}), the input\nof the JSON baseline in bench/e2e.ts',
+  },
+  duration: { arg: "S", section: "Options", help: "stop after S seconds" },
+  quiet: { section: "Options", help: "no progress lines" },
+  help: { short: "h", label: "-h, --help", section: "Options", help: "this text" },
+};
+
+const HELP = helpText(
+  OPTIONS,
+  `Usage: deno task feed [options] (--to HOST:PORT | --pcap-out FILE)
 
 Publishes tickwire frames over UDP, or writes them to a pcap capture.
+`,
+  "",
+);
 
-  --source S        synth (default) | lobster
-  --to HOST:PORT    send UDP datagrams there
-  --pcap-out FILE   write an Ethernet/IPv4/UDP capture instead
-  --rate N          ticks per second (default 100000; 0 = flat out)
-  --count N         synth: ticks to send (default 100000; 0 = until Ctrl-C)
-  --seed N          synth: seed (1)
-  --symbols N       synth: number of symbols (8)
-  --anomalies P     synth: probability of an injected, labelled anomaly
-  --batch N         ticks per frame (16; synth max 32, lobster max 200)
-  --in FILE         lobster: message file
-  --symbol SYM      lobster: symbol
-  --date DATE       lobster: trading day YYYY-MM-DD
-  --drop-frame N    leave frame N (1-based) out, making a sequence gap
-                    (repeatable)
-  --udp-port N      pcap-out: UDP destination port (5555)
-                    (with --to, three end-of-session frames follow the
-                    data, so receivers can detect a loss at the very end)
-  --vlan ID         pcap-out: add an 802.1Q tag
-  --format F        flatbuffers (default) | json: the same ticks as one JSON
-                    object per datagram ({"session","seq","ticks":[{"sym",
-                    "sec","nsec","kind","price","size",...}]}), the input
-                    of the JSON baseline in bench/e2e.ts
-  --duration S      stop after S seconds
-  --quiet           no progress lines
-  -h, --help        this text
-`;
+/** The checked command line. */
+interface FeedArgs {
+  source: "synth" | "lobster";
+  to?: string;
+  pcapOut?: string;
+  rate: number;
+  count: number;
+  seed: number;
+  symbols: number;
+  anomalies: string;
+  batch: number;
+  lobster?: { file: string; symbol: string; date: string };
+  drops: Set<number>;
+  port: number;
+  vlan?: number;
+  json: boolean;
+  duration: number;
+  quiet: boolean;
+}
 
-const OPTIONS = {
-  source: { type: "string", default: "synth" },
-  to: { type: "string" },
-  "pcap-out": { type: "string" },
-  rate: { type: "string", default: "100000" },
-  count: { type: "string", default: "100000" },
-  seed: { type: "string", default: "1" },
-  symbols: { type: "string", default: "8" },
-  anomalies: { type: "string", default: "0" },
-  batch: { type: "string", default: "16" },
-  in: { type: "string" },
-  symbol: { type: "string" },
-  date: { type: "string" },
-  "drop-frame": { type: "string", multiple: true },
-  "udp-port": { type: "string", default: "5555" },
-  vlan: { type: "string" },
-  format: { type: "string", default: "flatbuffers" },
-  duration: { type: "string", default: "0" },
-  quiet: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-class Usage extends Error {}
-
-function int(name: string, v: string, min: number, max: number): number {
-  const x = Number(v);
-  if (v.trim() === "" || !Number.isInteger(x) || x < min || x > max) {
-    throw new Usage(`--${name}: expected a whole number from ${min} to ${max}, got '${v}'`);
+function parseFeedArgs(v: RawValues): FeedArgs {
+  const s = (k: string) => v[k] as string | undefined;
+  if ((v.to === undefined) === (v["pcap-out"] === undefined)) {
+    throw new UsageError("give exactly one of --to HOST:PORT or --pcap-out FILE");
   }
-  return x;
+  const source = oneOf("source", s("source"), ["synth", "lobster"] as const, "synth");
+  const duration = Number(s("duration") ?? "0");
+  if (!(duration >= 0)) throw new UsageError("--duration must be >= 0");
+  let lobster: FeedArgs["lobster"];
+  if (source === "lobster") {
+    if (!v.in || !v.symbol || !v.date) {
+      throw new UsageError("--source lobster needs --in, --symbol and --date");
+    }
+    lobster = { file: s("in")!, symbol: s("symbol")!, date: s("date")! };
+  }
+  const drops = (v["drop-frame"] as string[] | undefined) ?? [];
+  return {
+    source,
+    to: s("to"),
+    pcapOut: s("pcap-out"),
+    rate: num("rate", s("rate"), 100_000, 0, 1e9),
+    count: num("count", s("count"), 100_000, 0, Number.MAX_SAFE_INTEGER),
+    seed: num("seed", s("seed"), 1, 0, Number.MAX_SAFE_INTEGER),
+    symbols: num("symbols", s("symbols"), 8, 1, 4096),
+    anomalies: s("anomalies") ?? "0",
+    batch: num("batch", s("batch"), 16, 1, source === "synth" ? 32 : 200),
+    lobster,
+    drops: new Set(drops.map((d) => num("drop-frame", d, 0, 1, 1e12))),
+    port: num("udp-port", s("udp-port"), 5555, 1, 65535),
+    vlan: v.vlan === undefined ? undefined : num("vlan", s("vlan"), 0, 0, 4095),
+    json: oneOf("format", s("format"), ["flatbuffers", "json"] as const, "flatbuffers") === "json",
+    duration,
+    quiet: v.quiet === true,
+  };
 }
 
 /** Where frames go. */
@@ -94,7 +158,7 @@ interface Sink {
 
 function udpSink(to: string): Sink {
   const m = /^(.+):(\d+)$/.exec(to);
-  if (!m || Number(m[2]) > 65535) throw new Usage(`--to: expected HOST:PORT, got '${to}'`);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`--to: expected HOST:PORT, got '${to}'`);
   const hostname = m[1].replace(/^\[|\]$/g, "");
   const addr = { transport: "udp" as const, hostname, port: Number(m[2]) };
   const sock = Deno.listenDatagram({
@@ -124,25 +188,9 @@ async function pcapSink(path: string, port: number, vlan?: number): Promise<Sink
   };
 }
 
-async function main(argv: string[]): Promise<number> {
-  let v;
-  try {
-    v = parseArgs({
-      args: joinOptionValues(argv, valuedOptions(OPTIONS)),
-      strict: true,
-      options: OPTIONS,
-    })
-      .values;
-  } catch (e) {
-    console.error(`feed: ${(e as Error).message}\nRun with --help for usage.`);
-    return 2;
-  }
-  if (v.help) {
-    console.log(HELP);
-    return 0;
-  }
-  let sink: Sink;
-  const stats = {
+/** Counts, checksums and sends frames (or leaves them out with --drop-frame). */
+class Emitter {
+  readonly stats = {
     frames: 0,
     ticks: 0,
     trades: 0,
@@ -151,180 +199,198 @@ async function main(argv: string[]): Promise<number> {
     volume: 0,
     dropped_frames: 0,
   };
-  const gaps: { first: number; last: number }[] = [];
-  let checksum = CHECKSUM_SEED;
-  const reader = new FrameReader();
+  readonly gaps: { first: number; last: number }[] = [];
+  checksum = CHECKSUM_SEED;
+  lastSession?: number;
+  nextSeq = 1;
+  private readonly reader = new FrameReader();
+  private readonly enc = new TextEncoder();
+  private lastProgress = performance.now();
+
+  constructor(private readonly a: FeedArgs, private readonly sink: Sink) {}
+
+  async emit(bytes: Uint8Array, off: number, len: number): Promise<void> {
+    const r = this.reader, n = r.open(bytes, off, len);
+    if (n < 0) throw new Error("internal: produced a malformed frame");
+    this.lastSession = r.session();
+    this.nextSeq = r.firstSeq() + n;
+    if (this.a.drops.has(this.stats.frames + this.stats.dropped_frames + 1)) {
+      this.stats.dropped_frames++;
+      if (n > 0) this.gaps.push({ first: r.firstSeq(), last: r.firstSeq() + n - 1 });
+      return;
+    }
+    this.count(n);
+    const sec = n > 0 ? r.tick(0).tsSec() : 0, nsec = n > 0 ? r.tick(0).tsNsec() : 0;
+    const out = this.a.json ? this.enc.encode(this.json(n)) : bytes.subarray(off, off + len);
+    this.stats.bytes += out.length;
+    await this.sink.send(out, sec, nsec);
+    this.progress();
+  }
+
+  private count(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const t = this.reader.tick(i);
+      this.checksum = mixTick(this.checksum, t);
+      if (t.kind() === 1) {
+        this.stats.trades++;
+        this.stats.volume += t.size();
+      } else this.stats.quotes++;
+    }
+    this.stats.ticks += n;
+    this.stats.frames++;
+  }
+
+  /** The frame as the JSON baseline's datagram. */
+  private json(n: number): string {
+    const r = this.reader, ticks = [];
+    for (let i = 0; i < n; i++) {
+      const t = r.tick(i);
+      ticks.push({
+        sym: symbolName(t.symbolLo(), t.symbolHi()),
+        sec: t.tsSec(),
+        nsec: t.tsNsec(),
+        kind: t.kind() === 1 ? "trade" : "quote",
+        price: tickPrice(t),
+        size: t.size(),
+        price2: tickPrice2(t),
+        size2: t.size2(),
+        exp: t.priceExp(),
+      });
+    }
+    return JSON.stringify({ session: r.session(), seq: r.firstSeq(), ticks });
+  }
+
+  private progress(): void {
+    const now = performance.now();
+    if (this.a.quiet || now - this.lastProgress <= 1000) return;
+    this.lastProgress = now;
+    console.error(`feed: ${this.stats.frames} frames, ${this.stats.ticks} ticks sent`);
+  }
+
+  /**
+   * MoldUDP64-style end of session: a frame with no ticks that names the
+   * next sequence number, so a receiver can see a gap at the very end.
+   */
+  async endOfSession(): Promise<void> {
+    if (this.lastSession === undefined || this.a.json || this.a.to === undefined) return;
+    const eos = encodeFrame({
+      session: this.lastSession,
+      firstSeq: this.nextSeq,
+      ticks: [],
+      flags: 1,
+    });
+    for (let i = 0; i < 3; i++) {
+      await this.sink.send(eos, 0, 0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** The C generator, through a ring, paced by it. */
+async function runSynth(a: FeedArgs, e: Emitter, stop: AbortSignal, t0: number): Promise<void> {
+  const ring = createRing(1 << 22, 4096);
+  const feed = NativeFeed.start("synth", ring, {
+    seed: a.seed,
+    symbols: a.symbols,
+    anomalies: a.anomalies,
+    rate: a.rate,
+    count: a.count,
+    batch: a.batch,
+    policy: "block",
+  });
+  const consumer = new RingConsumer(ring);
+  // Copy each record out inside the handler: poll() hands the space back
+  // to the producer as soon as it returns, and sending is async.
+  const pending: Uint8Array[] = [];
+  const grab = (b: Uint8Array, off: number, len: number) => {
+    pending.push(b.slice(off, off + len));
+  };
+  try {
+    while (!stop.aborted) {
+      if (a.duration > 0 && performance.now() - t0 > a.duration * 1000) break;
+      pending.length = 0;
+      const n = consumer.poll(grab, 256);
+      for (const c of pending.slice()) await e.emit(c, 0, c.length);
+      if (n === 0) {
+        if (feed.state() !== FeedState.running && consumer.drained()) break;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+  } finally {
+    feed.stop();
+  }
+}
+
+/** A LOBSTER day's trades, framed and paced here. */
+async function runLobster(a: FeedArgs, e: Emitter, stop: AbortSignal, t0: number): Promise<void> {
+  const { file, symbol, date } = a.lobster!;
+  const { trades } = await readLobster(file, symbol, date);
+  let sent = 0;
+  for (const f of frameTicks(trades, sessionId(symbol, date), a.batch)) {
+    if (stop.aborted) break;
+    if (a.duration > 0 && performance.now() - t0 > a.duration * 1000) break;
+    if (a.rate > 0) {
+      const ahead = t0 + (sent / a.rate) * 1000 - performance.now();
+      if (ahead > 1) await new Promise((r) => setTimeout(r, ahead));
+    }
+    const b = encodeFrame(f);
+    await e.emit(b, 0, b.length);
+    sent += f.ticks.length;
+  }
+}
+
+async function publish(a: FeedArgs, stop: AbortSignal, t0: number): Promise<Emitter> {
+  const sink = a.to !== undefined ? udpSink(a.to) : await pcapSink(a.pcapOut!, a.port, a.vlan);
+  const e = new Emitter(a, sink);
+  await (a.source === "synth" ? runSynth : runLobster)(a, e, stop, t0);
+  await e.endOfSession();
+  await sink.close();
+  return e;
+}
+
+const USER_ERRORS = [
+  UsageError,
+  LobsterError,
+  FeedError,
+  Deno.errors.NotFound,
+  Deno.errors.PermissionDenied,
+];
+
+async function main(argv: string[]): Promise<number> {
+  let v: RawValues;
+  try {
+    v = tokenize(argv, OPTIONS);
+  } catch (e) {
+    console.error(`feed: ${(e as Error).message}\nRun with --help for usage.`);
+    return 2;
+  }
+  if (v.help) {
+    console.log(HELP);
+    return 0;
+  }
   const ac = new AbortController();
   const stop = () => ac.abort();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   const t0 = performance.now();
-  let lastProgress = t0;
-  let lastSession: number | undefined, nextSeq = 1;
+  let e: Emitter;
   try {
-    if ((v.to === undefined) === (v["pcap-out"] === undefined)) {
-      throw new Usage("give exactly one of --to HOST:PORT or --pcap-out FILE");
-    }
-    const rate = int("rate", v.rate, 0, 1e9);
-    const duration = Number(v.duration);
-    if (!(duration >= 0)) throw new Usage("--duration must be >= 0");
-    const drops = new Set((v["drop-frame"] ?? []).map((d) => int("drop-frame", d, 1, 1e12)));
-    const source = v.source;
-    if (source !== "synth" && source !== "lobster") {
-      throw new Usage("--source must be synth or lobster");
-    }
-    const batch = int("batch", v.batch, 1, source === "synth" ? 32 : 200);
-    const port = int("udp-port", v["udp-port"], 1, 65535);
-    const vlan = v.vlan === undefined ? undefined : int("vlan", v.vlan, 0, 4095);
-    if (v.format !== "flatbuffers" && v.format !== "json") {
-      throw new Usage("--format must be flatbuffers or json");
-    }
-    const asJson = v.format === "json";
-    const enc = new TextEncoder();
-    sink = v.to !== undefined ? udpSink(v.to) : await pcapSink(v["pcap-out"]!, port, vlan);
-
-    const emit = async (bytes: Uint8Array, off: number, len: number) => {
-      const n = reader.open(bytes, off, len);
-      if (n < 0) throw new Error("internal: produced a malformed frame");
-      lastSession = reader.session();
-      nextSeq = reader.firstSeq() + n;
-      const idx = stats.frames + stats.dropped_frames + 1;
-      if (drops.has(idx)) {
-        stats.dropped_frames++;
-        if (n > 0) gaps.push({ first: reader.firstSeq(), last: reader.firstSeq() + n - 1 });
-        return;
-      }
-      let sec = 0, nsec = 0;
-      for (let i = 0; i < n; i++) {
-        const t = reader.tick(i);
-        if (i === 0) {
-          sec = t.tsSec();
-          nsec = t.tsNsec();
-        }
-        checksum = mixTick(checksum, t);
-        if (t.kind() === 1) {
-          stats.trades++;
-          stats.volume += t.size();
-        } else stats.quotes++;
-      }
-      stats.ticks += n;
-      stats.frames++;
-      if (asJson) {
-        const ticks = [];
-        for (let i = 0; i < n; i++) {
-          const t = reader.tick(i);
-          ticks.push({
-            sym: symbolName(t.symbolLo(), t.symbolHi()),
-            sec: t.tsSec(),
-            nsec: t.tsNsec(),
-            kind: t.kind() === 1 ? "trade" : "quote",
-            price: tickPrice(t),
-            size: t.size(),
-            price2: tickPrice2(t),
-            size2: t.size2(),
-            exp: t.priceExp(),
-          });
-        }
-        const text = enc.encode(
-          JSON.stringify({ session: reader.session(), seq: reader.firstSeq(), ticks }),
-        );
-        stats.bytes += text.length;
-        await sink.send(text, sec, nsec);
-      } else {
-        stats.bytes += len;
-        await sink.send(bytes.subarray(off, off + len), sec, nsec);
-      }
-      const now = performance.now();
-      if (!v.quiet && now - lastProgress > 1000) {
-        lastProgress = now;
-        console.error(`feed: ${stats.frames} frames, ${stats.ticks} ticks sent`);
-      }
-    };
-
-    if (source === "synth") {
-      const count = int("count", v.count, 0, Number.MAX_SAFE_INTEGER);
-      const ring = createRing(1 << 22, 4096);
-      const feed = NativeFeed.start("synth", ring, {
-        seed: int("seed", v.seed, 0, Number.MAX_SAFE_INTEGER),
-        symbols: int("symbols", v.symbols, 1, 4096),
-        anomalies: v.anomalies,
-        rate,
-        count,
-        batch,
-        policy: "block",
-      });
-      const ring_ = new RingConsumer(ring);
-      // Copy each record out inside the handler: poll() hands the space back
-      // to the producer as soon as it returns, and sending is async.
-      const pending: Uint8Array[] = [];
-      const grab = (b: Uint8Array, off: number, len: number) => {
-        pending.push(b.slice(off, off + len));
-      };
-      try {
-        while (!ac.signal.aborted) {
-          if (duration > 0 && performance.now() - t0 > duration * 1000) break;
-          pending.length = 0;
-          const n = ring_.poll(grab, 256);
-          const copies = pending.slice();
-          for (const c of copies) await emit(c, 0, c.length);
-          if (n === 0) {
-            if (feed.state() !== FeedState.running && ring_.drained()) break;
-            await new Promise((r) => setTimeout(r, 1));
-          }
-        }
-      } finally {
-        feed.stop();
-      }
-    } else {
-      if (!v.in || !v.symbol || !v.date) {
-        throw new Usage("--source lobster needs --in, --symbol and --date");
-      }
-      const { trades } = await readLobster(v.in, v.symbol, v.date);
-      let sent = 0;
-      for (const f of frameTicks(trades, sessionId(v.symbol, v.date), batch)) {
-        if (ac.signal.aborted) break;
-        if (duration > 0 && performance.now() - t0 > duration * 1000) break;
-        if (rate > 0) {
-          const due = t0 + (sent / rate) * 1000;
-          const ahead = due - performance.now();
-          if (ahead > 1) await new Promise((r) => setTimeout(r, ahead));
-        }
-        const b = encodeFrame(f);
-        await emit(b, 0, b.length);
-        sent += f.ticks.length;
-      }
-    }
-    // MoldUDP64-style end of session: a frame with no ticks that names the
-    // next sequence number, so a receiver can see a gap at the very end.
-    if (v.to !== undefined && lastSession !== undefined && !asJson) {
-      const eos = encodeFrame({ session: lastSession, firstSeq: nextSeq, ticks: [], flags: 1 });
-      for (let i = 0; i < 3; i++) {
-        await sink.send(eos, 0, 0);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    await sink.close();
-  } catch (e) {
-    if (e instanceof Usage || e instanceof LobsterError || e instanceof FeedError) {
-      console.error(`feed: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
-      console.error(`feed: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    e = await publish(parseFeedArgs(v), ac.signal, t0);
+  } catch (err) {
+    if (!USER_ERRORS.some((k) => err instanceof k)) throw err;
+    console.error(`feed: ${(err as Error).message}`);
+    return 2;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
   }
   const secs = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({
-    ...stats,
-    checksum: checksum >>> 0,
-    gaps,
+    ...e.stats,
+    checksum: e.checksum >>> 0,
+    gaps: e.gaps,
     seconds: Number(secs.toFixed(3)),
-    ticks_per_s: Math.round(stats.ticks / Math.max(secs, 1e-9)),
+    ticks_per_s: Math.round(e.stats.ticks / Math.max(secs, 1e-9)),
   }));
   return 0;
 }
