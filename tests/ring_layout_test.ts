@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import * as L from "../src/ring/layout.ts";
 import { createRing, RingConsumer, RingError, RingProducer } from "../src/ring/ring.ts";
 import { native } from "../src/native/lib.ts";
-import { STAT_COUNT } from "../src/native/feed.ts";
+import { FeedState, Stat } from "../src/native/feed.ts";
+import * as flatbuffers from "flatbuffers";
+import { Tick } from "../src/wire/generated/tickwire_generated.ts";
 
 // Keys of tw_layout() in ffi/include/ring_layout.h, in order.
 const KEYS: [string, number][] = [
@@ -21,7 +23,13 @@ const KEYS: [string, number][] = [
   ["MIN_CAPACITY", L.MIN_CAPACITY],
   ["TICK_SIZE", L.TICK_SIZE],
   ["FRAME_FIXED", L.FRAME_FIXED],
-  ["STAT_COUNT", STAT_COUNT],
+  ["STAT_COUNT", L.STAT_COUNT],
+  ["REC_OFF_LEN", L.REC_OFF_LEN],
+  ["REC_OFF_TYPE", L.REC_OFF_TYPE],
+  ["REC_OFF_SOURCE", L.REC_OFF_SOURCE],
+  ["REC_OFF_RX_LO", L.REC_OFF_RX_LO],
+  ["REC_OFF_RX_HI", L.REC_OFF_RX_HI],
+  ["STATE_COUNT", L.STATE_COUNT],
 ];
 
 Deno.test("C and TypeScript agree on every ring layout number", () => {
@@ -30,6 +38,37 @@ Deno.test("C and TypeScript agree on every ring layout number", () => {
     assert.equal(Number(lib.tw_layout(i)), ts, `layout key ${name}`);
   }
   assert.equal(Number(lib.tw_layout(KEYS.length)), -1, "unknown key answers -1");
+});
+
+/** A C string the library returns (static storage), or null. */
+function cName(p: Deno.PointerValue): string | null {
+  return p === null ? null : new Deno.UnsafePointerView(p).getCString();
+}
+
+Deno.test("every feed counter and state has the same index in C and TypeScript", () => {
+  const lib = native().symbols;
+  // Stat and FeedState are what the code indexes with; compare each by name
+  const stats = Object.entries(Stat);
+  assert.equal(stats.length, L.STAT_COUNT);
+  for (const [name, i] of stats) {
+    const c = cName(lib.tw_stat_name(i));
+    assert.equal(c?.replace(/_([a-z])/g, (_m, x: string) => x.toUpperCase()), name, `stat ${i}`);
+    assert.equal(c, L.STAT_NAMES[i]);
+  }
+  assert.equal(cName(lib.tw_stat_name(L.STAT_COUNT)), null, "past the end");
+  const states = Object.entries(FeedState);
+  assert.equal(states.length, L.STATE_COUNT);
+  for (const [name, i] of states) assert.equal(cName(lib.tw_state_name(i)), name, `state ${i}`);
+  assert.equal(cName(lib.tw_state_name(L.STATE_COUNT)), null, "past the end");
+  assert.equal(cName(lib.tw_state_name(-1)), null);
+});
+
+Deno.test("the Tick struct of the schema has the size the C feeds write", () => {
+  // the generated FlatBuffers class knows the struct's size from the schema
+  const b = new flatbuffers.Builder(64);
+  const start = b.offset();
+  Tick.createTick(b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  assert.equal(b.offset() - start, L.TICK_SIZE);
 });
 
 Deno.test("producer and consumer indices sit on separate cache lines, 128 bytes apart", () => {

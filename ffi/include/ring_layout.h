@@ -1,7 +1,11 @@
 /*
  * ring_layout.h - the shared-memory layout of a tickwire SPSC ring, written
- * down once. src/ring/layout.ts mirrors every number here and
- * tests/ring_layout_test.ts checks both sides agree through tw_layout().
+ * down once: the numbers as #defines, the blocks as structs whose offsets
+ * are checked against them at compile time (_Static_assert), the feed
+ * counters and states as lists. `deno task gen` generates
+ * src/ring/layout.ts from this file (`deno task check` fails when stale) and
+ * tests/ring_layout_test.ts checks every number, counter and state name
+ * against the built library (tw_layout, tw_stat_name, tw_state_name).
  *
  *   offset  size  owner     field
  *   ------  ----  --------  -------------------------------------------------
@@ -50,6 +54,11 @@
 #ifndef TICKWIRE_RING_LAYOUT_H
 #define TICKWIRE_RING_LAYOUT_H
 
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #define TW_RING_MAGIC 0x47525754u
 #define TW_RING_VERSION 1u
 #define TW_RING_OFF_MAGIC 0
@@ -82,6 +91,67 @@
 #define TW_SRC_DPDK 5u
 #define TW_SRC_TS 6u
 
+/* The read-mostly header, written once by the ring's creator. */
+typedef struct {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t capacity;
+  uint32_t max_record;
+  uint32_t data_off;
+  uint8_t reserved[108];
+} tw_ring_header;
+
+/* The producer's block: only the producer stores here. */
+typedef struct {
+  _Atomic uint32_t write;     /* release by the producer, acquire by the consumer */
+  _Atomic uint32_t closed;    /* release after the final write index */
+  _Atomic uint64_t drops;     /* relaxed: a statistic */
+  _Atomic uint64_t published; /* relaxed: a statistic */
+  uint8_t reserved[104];
+} tw_ring_producer_block;
+
+/* The consumer's block: only the consumer stores here. */
+typedef struct {
+  _Atomic uint32_t read; /* release by the consumer, acquire by the producer */
+  uint8_t reserved[124];
+} tw_ring_consumer_block;
+
+/* The whole ring: the data area of `capacity` bytes follows `consumer`. */
+typedef struct {
+  tw_ring_header header;
+  tw_ring_producer_block producer;
+  tw_ring_consumer_block consumer;
+} tw_ring_mem;
+
+/* A record header; the payload follows, padded to TW_RING_ALIGN. */
+typedef struct {
+  uint32_t len;
+  uint16_t type;
+  uint16_t source;
+  uint32_t rx_lo;
+  uint32_t rx_hi;
+} tw_rec_header;
+
+_Static_assert(offsetof(tw_ring_mem, header.magic) == TW_RING_OFF_MAGIC, "magic");
+_Static_assert(offsetof(tw_ring_mem, header.version) == TW_RING_OFF_VERSION, "version");
+_Static_assert(offsetof(tw_ring_mem, header.capacity) == TW_RING_OFF_CAPACITY, "capacity");
+_Static_assert(offsetof(tw_ring_mem, header.max_record) == TW_RING_OFF_MAX_RECORD, "max rec");
+_Static_assert(offsetof(tw_ring_mem, header.data_off) == TW_RING_OFF_DATA_OFF, "data off");
+_Static_assert(offsetof(tw_ring_mem, producer.write) == TW_RING_OFF_WRITE, "write");
+_Static_assert(offsetof(tw_ring_mem, producer.closed) == TW_RING_OFF_CLOSED, "closed");
+_Static_assert(offsetof(tw_ring_mem, producer.drops) == TW_RING_OFF_DROPS, "drops");
+_Static_assert(offsetof(tw_ring_mem, producer.published) == TW_RING_OFF_PUBLISHED, "published");
+_Static_assert(offsetof(tw_ring_mem, consumer.read) == TW_RING_OFF_READ, "read");
+_Static_assert(sizeof(tw_ring_mem) == TW_RING_DATA_OFF, "data follows the blocks");
+_Static_assert(TW_RING_OFF_READ - TW_RING_OFF_WRITE >= 128, "blocks 128 bytes apart");
+_Static_assert(sizeof(tw_rec_header) == TW_REC_HDR, "record header");
+_Static_assert(offsetof(tw_rec_header, len) == TW_REC_OFF_LEN, "rec len");
+_Static_assert(offsetof(tw_rec_header, type) == TW_REC_OFF_TYPE, "rec type");
+_Static_assert(offsetof(tw_rec_header, source) == TW_REC_OFF_SOURCE, "rec source");
+_Static_assert(offsetof(tw_rec_header, rx_lo) == TW_REC_OFF_RX_LO, "rec rx lo");
+_Static_assert(offsetof(tw_rec_header, rx_hi) == TW_REC_OFF_RX_HI, "rec rx hi");
+_Static_assert(TW_REC_HDR % TW_RING_ALIGN == 0, "records stay aligned");
+
 /* Keys for tw_layout(). */
 enum {
   TW_LAYOUT_MAGIC = 0,
@@ -100,38 +170,51 @@ enum {
   TW_LAYOUT_TICK_SIZE,
   TW_LAYOUT_FRAME_HDR_SIZE,
   TW_LAYOUT_STAT_COUNT,
+  TW_LAYOUT_REC_OFF_LEN,
+  TW_LAYOUT_REC_OFF_TYPE,
+  TW_LAYOUT_REC_OFF_SOURCE,
+  TW_LAYOUT_REC_OFF_RX_LO,
+  TW_LAYOUT_REC_OFF_RX_HI,
+  TW_LAYOUT_STATE_COUNT,
   TW_LAYOUT_KEYS
 };
 
-/* Feed counters, indices into tw_feed_stats(). */
-enum {
-  TW_STAT_STATE = 0,      /* TW_STATE_* */
-  TW_STAT_OFFERED,        /* records offered to the ring */
-  TW_STAT_PUSHED,         /* records delivered into the ring */
-  TW_STAT_RING_DROPS,     /* records dropped because the ring was full */
-  TW_STAT_BYTES,          /* payload bytes delivered */
-  TW_STAT_NON_UDP,        /* packets that were not IPv4/UDP */
-  TW_STAT_OTHER_PORT,     /* UDP datagrams for another port */
-  TW_STAT_MALFORMED,      /* truncated packets, lengths that lie, too large */
-  TW_STAT_TICKS,          /* ticks generated (synth) */
-  TW_STAT_PORT_IPACKETS,  /* DPDK rte_eth_stats */
-  TW_STAT_PORT_IMISSED,
-  TW_STAT_PORT_IERRORS,
-  TW_STAT_PORT_NOMBUF,
-  TW_STAT_CHECKSUM,       /* pattern feed: checksum of pushed payloads */
-  TW_STAT_NAPS,           /* idle sleeps/yields taken by the thread */
-  TW_STAT_KERNEL_DROPS,   /* udp: datagrams dropped by the kernel */
-  TW_STAT_LAST_RX_NS,     /* CLOCK_MONOTONIC of the last record */
-  TW_STAT_PACKETS,        /* packets/datagrams seen before filtering */
-  TW_STAT_COUNT
-};
+/*
+ * Feed counters, in tw_feed_stats() order; tw_stat_name(i) answers the
+ * lower-case name. One line each: X(NAME) then what it counts.
+ */
+#define TW_STAT_LIST(X)                                                     \
+  X(STATE)         /* TW_STATE_* */                                         \
+  X(OFFERED)       /* records offered to the ring */                        \
+  X(PUSHED)        /* records delivered into the ring */                    \
+  X(RING_DROPS)    /* records dropped because the ring was full */          \
+  X(BYTES)         /* payload bytes delivered */                            \
+  X(NON_UDP)       /* packets that were not IPv4/UDP */                     \
+  X(OTHER_PORT)    /* UDP datagrams for another port */                     \
+  X(MALFORMED)     /* truncated packets, lengths that lie, too large */     \
+  X(TICKS)         /* ticks generated (synth) */                            \
+  X(PORT_IPACKETS) /* DPDK rte_eth_stats */                                 \
+  X(PORT_IMISSED)                                                           \
+  X(PORT_IERRORS)                                                           \
+  X(PORT_NOMBUF)                                                            \
+  X(CHECKSUM)      /* pattern feed: checksum of pushed payloads */          \
+  X(NAPS)          /* idle sleeps/yields taken by the thread */             \
+  X(KERNEL_DROPS)  /* udp: datagrams dropped by the kernel */               \
+  X(LAST_RX_NS)    /* CLOCK_MONOTONIC of the last record */                 \
+  X(PACKETS)       /* packets/datagrams seen before filtering */
 
-enum {
-  TW_STATE_STARTING = 0,
-  TW_STATE_RUNNING = 1,
-  TW_STATE_EOF = 2,      /* finite feed finished; everything published */
-  TW_STATE_STOPPED = 3,
-  TW_STATE_FAILED = 4    /* see tw_feed_error */
-};
+#define TW_STAT_ENUM_(n) TW_STAT_##n,
+enum { TW_STAT_LIST(TW_STAT_ENUM_) TW_STAT_COUNT };
+
+/* Feed thread states, in value order; tw_state_name(i) answers the name. */
+#define TW_STATE_LIST(X)                                                    \
+  X(STARTING)                                                               \
+  X(RUNNING)                                                                \
+  X(EOF)     /* finite feed finished; everything published */               \
+  X(STOPPED)                                                                \
+  X(FAILED)  /* see tw_feed_error */
+
+#define TW_STATE_ENUM_(n) TW_STATE_##n,
+enum { TW_STATE_LIST(TW_STATE_ENUM_) TW_STATE_COUNT };
 
 #endif

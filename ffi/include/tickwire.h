@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, a stats index or the ring layout changes. */
-#define TW_ABI_VERSION 3u
+#define TW_ABI_VERSION 4u
 
 /* Return codes (negative errno-style values). */
 #define TW_OK 0
@@ -52,6 +52,13 @@ TW_API uint32_t tw_features(void);
  * returns the value, or -1 for an unknown key. Any thread.
  */
 TW_API int64_t tw_layout(int32_t key);
+
+/*
+ * Name of feed counter `i` (TW_STAT_LIST order) or of feed state `i`
+ * (TW_STATE_LIST order), lower case; NULL past the end. Any thread.
+ */
+TW_API const char *tw_stat_name(int32_t i);
+TW_API const char *tw_state_name(int32_t i);
 
 /*
  * Validates a ring header written by TypeScript (or tw_ring_init) in the

@@ -1,5 +1,6 @@
 /* feed.c - the exported API: feed lifecycle, counters, options, idling. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include "feed.h"
 
 #include <errno.h>
@@ -63,8 +64,50 @@ TW_API int64_t tw_layout(int32_t key) {
     case TW_LAYOUT_TICK_SIZE: return TW_TICK_SIZE;
     case TW_LAYOUT_FRAME_HDR_SIZE: return TW_FRAME_FIXED;
     case TW_LAYOUT_STAT_COUNT: return TW_STAT_COUNT;
+    case TW_LAYOUT_REC_OFF_LEN: return TW_REC_OFF_LEN;
+    case TW_LAYOUT_REC_OFF_TYPE: return TW_REC_OFF_TYPE;
+    case TW_LAYOUT_REC_OFF_SOURCE: return TW_REC_OFF_SOURCE;
+    case TW_LAYOUT_REC_OFF_RX_LO: return TW_REC_OFF_RX_LO;
+    case TW_LAYOUT_REC_OFF_RX_HI: return TW_REC_OFF_RX_HI;
+    case TW_LAYOUT_STATE_COUNT: return TW_STATE_COUNT;
     default: return -1;
   }
+}
+
+/* Names from the same lists that number the enums, so they cannot drift. */
+#define TW_NAME_(n) #n,
+static const char *const stat_names[] = {TW_STAT_LIST(TW_NAME_)};
+static const char *const state_names[] = {TW_STATE_LIST(TW_NAME_)};
+_Static_assert(sizeof stat_names / sizeof *stat_names == TW_STAT_COUNT, "stat names");
+_Static_assert(sizeof state_names / sizeof *state_names == TW_STATE_COUNT, "state names");
+
+/* Lower-case copies, made once (names are short upper-case identifiers). */
+static char stat_lower[TW_STAT_COUNT][32], state_lower[TW_STATE_COUNT][32];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void lower_into(char (*dst)[32], const char *const *src, int n) {
+  for (int i = 0; i < n; i++) {
+    size_t k = 0;
+    for (; src[i][k] && k < 31; k++) dst[i][k] = (char)tolower((unsigned char)src[i][k]);
+    dst[i][k] = 0;
+  }
+}
+
+static void make_names(void) {
+  lower_into(stat_lower, stat_names, TW_STAT_COUNT);
+  lower_into(state_lower, state_names, TW_STATE_COUNT);
+}
+
+TW_API const char *tw_stat_name(int32_t i) {
+  if (i < 0 || i >= TW_STAT_COUNT) return NULL;
+  pthread_once(&names_once, make_names);
+  return stat_lower[i];
+}
+
+TW_API const char *tw_state_name(int32_t i) {
+  if (i < 0 || i >= TW_STATE_COUNT) return NULL;
+  pthread_once(&names_once, make_names);
+  return state_lower[i];
 }
 
 TW_API int32_t tw_ring_check(const void *mem, uint64_t len) {

@@ -35,16 +35,17 @@ int tw_producer_attach(tw_producer *p, void *mem, uint64_t len,
   int rc = tw_ring_validate(mem, len);
   if (rc != TW_OK) return rc;
   memset(p, 0, sizeof(*p));
+  tw_ring_mem *r = (tw_ring_mem *)mem; /* 16-byte aligned: checked above */
   p->base = (uint8_t *)mem;
-  p->data = p->base + TW_RING_DATA_OFF;
-  p->write = (_Atomic uint32_t *)(p->base + TW_RING_OFF_WRITE);
-  p->read = (_Atomic uint32_t *)(p->base + TW_RING_OFF_READ);
-  p->closed = (_Atomic uint32_t *)(p->base + TW_RING_OFF_CLOSED);
-  p->drops = (_Atomic uint64_t *)(p->base + TW_RING_OFF_DROPS);
-  p->published = (_Atomic uint64_t *)(p->base + TW_RING_OFF_PUBLISHED);
-  p->capacity = rd32(p->base + TW_RING_OFF_CAPACITY);
+  p->data = p->base + sizeof(tw_ring_mem);
+  p->write = &r->producer.write;
+  p->read = &r->consumer.read;
+  p->closed = &r->producer.closed;
+  p->drops = &r->producer.drops;
+  p->published = &r->producer.published;
+  p->capacity = r->header.capacity;
   p->mask = p->capacity - 1;
-  p->max_record = rd32(p->base + TW_RING_OFF_MAX_RECORD);
+  p->max_record = r->header.max_record;
   /* relaxed: we are the only writer of `write`; a re-attached producer
    * continues from the published index. */
   p->head = atomic_load_explicit(p->write, memory_order_relaxed);
@@ -75,13 +76,8 @@ uint8_t *tw_producer_reserve(tw_producer *p, uint32_t len) {
   if (tail < size) {
     /* The record would wrap: pad out the tail, start at position 0. */
     if (!has_room(p, tail + size)) return NULL;
-    uint8_t *h = p->data + pos;
-    uint32_t padlen = tail - TW_REC_HDR;
-    uint16_t type = TW_REC_PAD;
-    memcpy(h + TW_REC_OFF_LEN, &padlen, 4);
-    memcpy(h + TW_REC_OFF_TYPE, &type, 2);
-    memcpy(h + TW_REC_OFF_SOURCE, &p->source, 2);
-    memset(h + TW_REC_OFF_RX_LO, 0, 8);
+    tw_rec_header pad = {tail - TW_REC_HDR, TW_REC_PAD, p->source, 0, 0};
+    memcpy(p->data + pos, &pad, sizeof pad);
     p->head += tail;
     pos = 0;
   } else if (!has_room(p, size)) {
@@ -91,14 +87,8 @@ uint8_t *tw_producer_reserve(tw_producer *p, uint32_t len) {
 }
 
 void tw_producer_commit(tw_producer *p, uint32_t len, uint64_t rx_ns) {
-  uint8_t *h = p->data + (p->head & p->mask);
-  uint16_t type = TW_REC_DATA;
-  uint32_t lo = (uint32_t)rx_ns, hi = (uint32_t)(rx_ns >> 32);
-  memcpy(h + TW_REC_OFF_LEN, &len, 4);
-  memcpy(h + TW_REC_OFF_TYPE, &type, 2);
-  memcpy(h + TW_REC_OFF_SOURCE, &p->source, 2);
-  memcpy(h + TW_REC_OFF_RX_LO, &lo, 4);
-  memcpy(h + TW_REC_OFF_RX_HI, &hi, 4);
+  tw_rec_header h = {len, TW_REC_DATA, p->source, (uint32_t)rx_ns, (uint32_t)(rx_ns >> 32)};
+  memcpy(p->data + (p->head & p->mask), &h, sizeof h);
   p->head += rec_size(len);
   p->pending++;
 }

@@ -14,39 +14,9 @@
  * @module
  */
 import { cString, fromCString, native } from "./lib.ts";
+import { FeedState, Stat, STAT_COUNT } from "../ring/layout.ts";
 
-/** Indices of tw_feed_stats (ffi/include/ring_layout.h TW_STAT_*). */
-export const Stat = {
-  state: 0,
-  offered: 1,
-  pushed: 2,
-  ringDrops: 3,
-  bytes: 4,
-  nonUdp: 5,
-  otherPort: 6,
-  malformed: 7,
-  ticks: 8,
-  portIpackets: 9,
-  portImissed: 10,
-  portIerrors: 11,
-  portNombuf: 12,
-  checksum: 13,
-  naps: 14,
-  kernelDrops: 15,
-  lastRxNs: 16,
-  packets: 17,
-} as const;
-/** Number of counters. */
-export const STAT_COUNT = 18;
-
-/** Feed thread states (TW_STATE_*). */
-export const FeedState = {
-  starting: 0,
-  running: 1,
-  eof: 2,
-  stopped: 3,
-  failed: 4,
-} as const;
+export { FeedState, Stat, STAT_COUNT } from "../ring/layout.ts";
 
 /** Snapshot of a feed's counters, by name. */
 export type FeedStats = { -readonly [K in keyof typeof Stat]: number };

@@ -11,12 +11,14 @@
  */
 
 /** ABI version this TypeScript code was written against (TW_ABI_VERSION). */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 const SYMBOLS = {
   tw_abi_version: { parameters: [], result: "u32" },
   tw_features: { parameters: [], result: "u32" },
   tw_layout: { parameters: ["i32"], result: "i64" },
+  tw_stat_name: { parameters: ["i32"], result: "pointer" },
+  tw_state_name: { parameters: ["i32"], result: "pointer" },
   tw_ring_check: { parameters: ["buffer", "u64"], result: "i32" },
   tw_feed_start: {
     parameters: ["buffer", "buffer", "u64", "buffer"],

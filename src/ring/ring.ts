@@ -50,8 +50,8 @@ export function createRing(
   }
   const sab = new SharedArrayBuffer(L.DATA_OFF + capacity);
   const u32 = new Uint32Array(sab, 0, L.DATA_OFF / 4);
-  u32[0] = L.MAGIC;
-  u32[1] = L.VERSION;
+  u32[L.OFF_MAGIC / 4] = L.MAGIC;
+  u32[L.OFF_VERSION / 4] = L.VERSION;
   u32[L.OFF_CAPACITY / 4] = capacity;
   u32[L.OFF_MAX_RECORD / 4] = maxRecord;
   u32[L.OFF_DATA_OFF / 4] = L.DATA_OFF;
@@ -68,7 +68,7 @@ export function ringGeometry(sab: SharedArrayBuffer): [number, number] {
   }
   const u32 = new Uint32Array(sab, 0, L.DATA_OFF / 4);
   if (
-    u32[0] !== L.MAGIC || u32[1] !== L.VERSION ||
+    u32[L.OFF_MAGIC / 4] !== L.MAGIC || u32[L.OFF_VERSION / 4] !== L.VERSION ||
     u32[L.OFF_DATA_OFF / 4] !== L.DATA_OFF
   ) {
     throw new RingError(
@@ -179,10 +179,16 @@ export class RingConsumer {
     let n = 0;
     while (head !== this.writeCache && n < max) {
       const at = base + (head & mask);
-      const len = u32[at >> 2];
-      const type = u16[(at + 4) >> 1];
+      const len = u32[(at + L.REC_OFF_LEN) >> 2];
+      const type = u16[(at + L.REC_OFF_TYPE) >> 1];
       if (type === L.REC_DATA) {
-        fn(bytes, at + L.REC_HDR, len, u32[(at + 8) >> 2], u32[(at + 12) >> 2]);
+        fn(
+          bytes,
+          at + L.REC_HDR,
+          len,
+          u32[(at + L.REC_OFF_RX_LO) >> 2],
+          u32[(at + L.REC_OFF_RX_HI) >> 2],
+        );
         n++;
       }
       head = (head + L.recordSize(len)) >>> 0;
@@ -265,8 +271,8 @@ export class RingProducer {
     if (tail < size) {
       if (!this.room(tail + size)) return -1;
       const at = L.DATA_OFF + pos;
-      this.u32[at >> 2] = tail - L.REC_HDR;
-      this.u16[(at + 4) >> 1] = L.REC_PAD;
+      this.u32[(at + L.REC_OFF_LEN) >> 2] = tail - L.REC_HDR;
+      this.u16[(at + L.REC_OFF_TYPE) >> 1] = L.REC_PAD;
       this.head = (this.head + tail) >>> 0;
       pos = 0;
     } else if (!this.room(size)) {
@@ -278,11 +284,11 @@ export class RingProducer {
   /** Finishes the reserved record with its length and rx stamp halves. */
   commit(len: number, rxLo = 0, rxHi = 0): void {
     const at = L.DATA_OFF + (this.head & this.mask);
-    this.u32[at >> 2] = len;
-    this.u16[(at + 4) >> 1] = L.REC_DATA;
-    this.u16[(at + 6) >> 1] = L.SRC_TS;
-    this.u32[(at + 8) >> 2] = rxLo;
-    this.u32[(at + 12) >> 2] = rxHi;
+    this.u32[(at + L.REC_OFF_LEN) >> 2] = len;
+    this.u16[(at + L.REC_OFF_TYPE) >> 1] = L.REC_DATA;
+    this.u16[(at + L.REC_OFF_SOURCE) >> 1] = L.SRC_TS;
+    this.u32[(at + L.REC_OFF_RX_LO) >> 2] = rxLo;
+    this.u32[(at + L.REC_OFF_RX_HI) >> 2] = rxHi;
     this.head = (this.head + L.recordSize(len)) >>> 0;
     this.pending++;
   }

@@ -21,9 +21,11 @@
  */
 import * as flatbuffers from "flatbuffers";
 import { FrameHeader, Tick } from "./generated/tickwire_generated.ts";
+import { TICK_SIZE } from "../ring/layout.ts";
 
-/** Size of one Tick struct. */
-export const TICK_SIZE = 44;
+/** Size of one Tick struct (TW_TICK_SIZE, checked against the schema in tests). */
+export { TICK_SIZE };
+
 const HEADER_SIZE = 24;
 const TWO32 = 4294967296;
 // "TWF1" as a little-endian uint32
