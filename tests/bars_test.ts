@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createRing, RingConsumer } from "../src/ring/ring.ts";
 import { type BarEvent, EventReader, EventWriter, type LateEvent } from "../src/pipeline/events.ts";
-import { BarAggregator, type BarOptions } from "../src/bars/aggregator.ts";
+import { BarAggregator } from "../src/bars/aggregator.ts";
+import type { BarOptions } from "../src/bars/options.ts";
 import { TickConsumer } from "../src/pipeline/consumer.ts";
 import { encodeFrame, type TickInput } from "../src/wire/encode.ts";
 import { formatIso, isoNs, parseDuration } from "../src/time.ts";

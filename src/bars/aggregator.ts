@@ -39,47 +39,19 @@
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { BAR, BarFlag, type BarHandler, LATE } from "./bar.ts";
+import { barDepth, type BarOptions, barStateBytes, FIELDS } from "./options.ts";
 
 const B = BAR.slot, LT = LATE.slot;
 
-/** Configuration of the bar stage. */
-export interface BarOptions {
-  /** Window lengths, milliseconds (1 .. 86,400,000). */
-  windowsMs: number[];
-  /** Allowed lateness, milliseconds. */
-  latenessMs: number;
-  /** Window alignment offset from the UTC epoch, milliseconds. */
-  alignOffsetMs: number;
-  /** Publish flat bars carrying the previous close for empty windows. */
-  fill: boolean;
-  /** Symbol capacity. */
-  maxSymbols: number;
-}
-
-/** Most bars of one symbol and window that may be open at once. */
-export const MAX_DEPTH = 64;
-
-// Fields of one bar record.
-const F_STATE = 0, // 0 empty, 1 open, 2 published provisionally
-  F_START = 1,
-  F_OPEN = 2,
-  F_HIGH = 3,
-  F_LOW = 4,
-  F_CLOSE = 5,
-  F_VOL = 6,
-  F_TRADES = 7,
-  F_PV = 8,
-  F_FIRST = 9,
-  F_LAST = 10,
-  F_REV = 11,
-  F_EXP = 12,
-  F_OPEN_S = 13, // time of the open: sec, nsec
-  F_OPEN_N = 14,
-  F_CLOSE_S = 15, // time of the close
-  F_CLOSE_N = 16,
-  F_LISTED = 17, // 1 while the record is in its window's open list
-  F_DIRTY = 18; // changed since the last live update
-const F = 19;
+// Fields of one bar's state record (FIELDS float64s). F_STATE: 0 empty, 1 open,
+// 2 published provisionally; F_OPEN_S/N and F_CLOSE_S/N: times (sec, nsec) of
+// the open and the close; F_LISTED: 1 while in its window's open list;
+// F_DIRTY: changed since the last live update.
+const F_STATE = 0, F_START = 1, F_OPEN = 2, F_HIGH = 3, F_LOW = 4, F_CLOSE = 5, F_VOL = 6;
+const F_TRADES = 7, F_PV = 8, F_FIRST = 9, F_LAST = 10, F_REV = 11, F_EXP = 12;
+const F_OPEN_S = 13, F_OPEN_N = 14, F_CLOSE_S = 15, F_CLOSE_N = 16, F_LISTED = 17;
+const F_DIRTY = 18;
+const F = FIELDS;
 
 const S_EMPTY = 0, S_OPEN = 1, S_PROVISIONAL = 2;
 const TWO32 = 4294967296;
@@ -122,34 +94,17 @@ export class BarAggregator {
   /** the record handed to the handler (reused) */
   private readonly rec = new Float64Array(Math.max(BAR.slots, LATE.slots));
 
-  constructor(opts: BarOptions, private readonly out: BarHandler) {
+  constructor(private readonly opts: BarOptions, private readonly out: BarHandler) {
     const { windowsMs, latenessMs, alignOffsetMs, maxSymbols } = opts;
-    if (windowsMs.length < 1 || windowsMs.length > 16) throw new RangeError("1 to 16 windows");
-    for (const w of windowsMs) {
-      if (!Number.isInteger(w) || w < 1 || w > 86_400_000) {
-        throw new RangeError(`window ${w} ms outside 1 ms .. 1 day`);
-      }
-    }
-    if (!(latenessMs >= 0) || !Number.isInteger(latenessMs)) {
-      throw new RangeError("lateness must be >= 0 ms");
-    }
+    const depth = barDepth(opts); // checks the options
     this.win = Float64Array.from(windowsMs);
     this.nw = windowsMs.length;
     this.cap = maxSymbols;
     this.off = alignOffsetMs;
     this.lateness = latenessMs;
     this.fill = opts.fill;
-    let depth = 1;
-    for (const w of windowsMs) depth = Math.max(depth, Math.ceil(latenessMs / w) + 1);
-    if (depth > MAX_DEPTH) {
-      throw new RangeError(
-        `lateness ${latenessMs} ms is more than ${MAX_DEPTH - 1} windows of ${
-          Math.min(...windowsMs)
-        } ms`,
-      );
-    }
     this.depth = depth;
-    this.st = new Float64Array(this.nw * maxSymbols * depth * F);
+    this.st = new Float64Array(this.nw * maxSymbols * depth * FIELDS);
     this.openList = windowsMs.map(() => new Int32Array(maxSymbols * depth));
     this.openCount = new Int32Array(this.nw);
     this.nextCheck = new Float64Array(this.nw).fill(Infinity);
@@ -158,11 +113,6 @@ export class BarAggregator {
     this.lastExp = new Float64Array(this.nw * maxSymbols);
     this.maxSeen = new Int32Array(this.nw);
     this.lateBySymbol = new Float64Array(maxSymbols);
-  }
-
-  /** Number of windows. */
-  get windows(): number {
-    return this.nw;
   }
 
   /**
@@ -177,16 +127,12 @@ export class BarAggregator {
 
   /** Bytes of preallocated bar state. */
   get stateBytes(): number {
-    return this.st.byteLength + this.lastFinalStart.byteLength * 3 + this.lateBySymbol.byteLength +
-      this.openList.reduce((a, l) => a + l.byteLength, 0);
+    return barStateBytes(this.opts);
   }
 
   /** Advances the watermark to the tick's time; closes what became final. */
   onTime(t: Tick): void {
-    const ms = t.tsSec() * 1000 + Math.floor(t.tsNsec() / 1e6);
-    if (ms <= this.watermark) return;
-    this.watermark = ms;
-    for (let w = 0; w < this.nw; w++) if (ms >= this.nextCheck[w]) this.scan(w);
+    this.advanceTo(t.tsSec() * 1000 + Math.floor(t.tsNsec() / 1e6));
   }
 
   /** Folds a trade into every window's bar. Sequence number in scratch[0]. */

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { defineRecord, readRecord } from "../ring/records.ts";
+import { defineRecord, readRecord, type RecordFields } from "../ring/records.ts";
 
 /** A bar: window index, symbol id, bounds (ms), fixed-point OHLC, volume, sequence range. */
 export const BAR = defineRecord([
@@ -61,16 +61,14 @@ export interface BarHandler {
   late(rec: Float64Array): void;
 }
 
-type Fields<T extends { fields: readonly string[] }> = Record<T["fields"][number], number>;
-
 /** A decoded bar (main thread). */
-export type BarEvent = Omit<Fields<typeof BAR>, "kind" | "flags"> & {
+export type BarEvent = Omit<RecordFields<typeof BAR>, "kind" | "flags"> & {
   final: boolean;
   filled: boolean;
 };
 
 /** A decoded late tick. */
-export type LateEvent = Omit<Fields<typeof LATE>, "kind">;
+export type LateEvent = Omit<RecordFields<typeof LATE>, "kind">;
 
 /** Decodes a bar record at float64 index `i`. */
 export function decodeBar(f: Float64Array, i: number): BarEvent {

@@ -15,7 +15,7 @@
  */
 import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
 import { parseIsoNs } from "../time.ts";
-import { MAX_DEPTH } from "../bars/aggregator.ts";
+import { MAX_DEPTH } from "../bars/options.ts";
 import { parseShard, type Shard } from "../pipeline/shard.ts";
 import {
   bytes,

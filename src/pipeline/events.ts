@@ -24,7 +24,7 @@
  * @module
  */
 import { type RingConsumer, RingProducer } from "../ring/ring.ts";
-import { defineRecord, readRecord } from "../ring/records.ts";
+import { defineRecord, readRecord, type RecordFields } from "../ring/records.ts";
 import { Idler } from "./idle.ts";
 import {
   BAR,
@@ -77,10 +77,8 @@ export const ANOMALY = defineRecord([
   "features",
 ], { features: ANOMALY_FEATURES });
 
-type Fields<T extends { fields: readonly string[] }> = Record<T["fields"][number], number>;
-
 /** A decoded trade or quote. */
-export type TickEvent = Omit<Fields<typeof TICK>, "kind"> & { kind: "trade" | "quote" };
+export type TickEvent = Omit<RecordFields<typeof TICK>, "kind"> & { kind: "trade" | "quote" };
 
 /** A decoded anomaly (`kind` = AnomalyKind). */
 export interface AnomalyEvent {

@@ -12,7 +12,7 @@
  */
 import type { IdleKind } from "./idle.ts";
 import type { GapEvent } from "./consumer.ts";
-import type { BarOptions } from "../bars/aggregator.ts";
+import type { BarOptions } from "../bars/options.ts";
 import type { Shard } from "./shard.ts";
 
 /** Control block slots and commands. */

@@ -31,6 +31,12 @@ export interface RecordLayout<F extends string> {
   readonly bytes: number;
 }
 
+/** A decoded record: one number per field name. */
+export type RecordFields<L extends { fields: readonly string[] }> = Record<
+  L["fields"][number],
+  number
+>;
+
 /** Declares a layout; `widths` names fields that take more than one slot. */
 export function defineRecord<const F extends string>(
   fields: readonly F[],

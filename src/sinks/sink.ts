@@ -17,6 +17,7 @@
  */
 import type { EventHandlers, TickEvent } from "../pipeline/events.ts";
 import type { BarEvent } from "../bars/bar.ts";
+import type { ModelFlag } from "../anomaly/scorer.ts";
 import {
   type AnomalyJson,
   anomalyJson,
@@ -43,16 +44,6 @@ export interface EventSink {
   flush?(): void;
   /** the end: write out and release; may wait (acknowledgements) */
   close?(): Promise<void> | void;
-}
-
-/** A model flag as the scorer posts it (symbol = pipeline symbol id). */
-export interface Flag {
-  symbol: number;
-  sec: number;
-  nsec: number;
-  seq: number;
-  score: number;
-  features: number[];
 }
 
 /** Fans events out to sinks. */
@@ -120,7 +111,7 @@ export class Fanout {
    * Model flags. A flag's symbol name travels on the event ring, published
    * before its rows: `pollEvents` reads the ring first if a flag overtook it.
    */
-  flags(flags: Flag[], pollEvents: () => void): void {
+  flags(flags: ModelFlag[], pollEvents: () => void): void {
     if (flags.some((f) => this.names[f.symbol] === undefined)) pollEvents();
     for (const f of flags) this.anomaly(modelFlagJson(f, this.names[f.symbol], this.features));
   }
