@@ -1,7 +1,8 @@
 /**
- * Bars from the real pipeline (DPDK net_pcap receive, C ring, Worker,
- * aggregator, --bars-out) against the same bars computed by DuckDB straight
- * from the LOBSTER CSV files: an independent engine on real data.
+ * Bars from the real pipeline (DPDK net_pcap receive, or the pcap feed on
+ * machines without DPDK; C ring, Worker, aggregator, --bars-out) against the
+ * same bars computed by DuckDB straight from the LOBSTER CSV files: an
+ * independent engine on real data.
  */
 import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -56,63 +57,76 @@ async function duckBars(csv: string, windowMs: number, midnightMs: number) {
 
 const dpdk = hasDpdk();
 
-for (const sym of DAYS) {
-  Deno.test({
-    name: `${sym} 2012-06-21 through DPDK: every 1s/1m/5m/1h bar equals DuckDB's`,
+/** How the capture reaches the pipeline: DPDK net_pcap, or the pcap feed (no DPDK needed). */
+const FEEDS: { name: string; ignore: boolean; args: (cap: string) => string[] }[] = [
+  {
+    name: "DPDK",
     ignore: !dpdk,
-    async fn() {
-      await using t = await tempDir();
-      const csv = lobsterFile(sym);
-      const cap = `${t.dir}/${sym}.pcap`, out = `${t.dir}/${sym}.ndjson`;
-      const imp = await importLobster(csv, sym, cap);
-      assert.equal(imp.code, 0, imp.stderr);
-      const run = await tickwire([
-        "--feed",
-        "dpdk",
-        "--eal",
-        `--no-huge --no-pci --no-shconf -m 512 --vdev=net_pcap0,rx_pcap=${cap}`,
-        "--windows",
-        WINDOWS.map(([w]) => w).join(","),
-        "--bars-out",
-        out,
-        "--exit-on-eof",
-        "--no-http",
-        "--quiet",
-      ]);
-      assert.equal(run.code, 0, run.stderr);
-      const s = lastJson<Record<string, number>>(run);
-      assert.deepEqual([s.malformed, s.gaps, s.ring_drops, s.late], [0, 0, 0, 0]);
-      const bars: Bar[] = (await Deno.readTextFile(out)).trim().split("\n").map((l) =>
-        JSON.parse(l)
+    args: (cap) => [
+      "--feed",
+      "dpdk",
+      "--eal",
+      `--no-huge --no-pci --no-shconf -m 512 --vdev=net_pcap0,rx_pcap=${cap}`,
+      "--exit-on-eof",
+    ],
+  },
+  { name: "the pcap feed", ignore: false, args: (cap) => ["--feed", "pcap", "--pcap", cap] },
+];
+
+/** Every bar of every window equals DuckDB's. */
+async function compare(sym: string, csv: string, bars: Bar[]): Promise<void> {
+  const midnight = nyMidnightUtc("2012-06-21") * 1000;
+  for (const [w, ms] of WINDOWS) {
+    const ours = bars.filter((b) => b.window === w).sort((a, b) => a.start.localeCompare(b.start));
+    const theirs = await duckBars(csv, ms, midnight);
+    assert.ok(theirs.length > 0);
+    assert.equal(ours.length, theirs.length, `${w}: number of bars`);
+    for (const [i, d] of theirs.entries()) {
+      const b = ours[i];
+      const ctx = `${sym} ${w} bar ${b.start}`;
+      assert.equal(Date.parse(b.start), d.start, ctx);
+      assert.equal(Date.parse(b.end), d.start + ms, ctx);
+      assert.equal(b.symbol, sym);
+      assert.deepEqual(
+        [b.open, b.high, b.low, b.close, b.volume, b.trades],
+        [d.open, d.high, d.low, d.close, d.volume, d.trades],
+        ctx,
       );
-      assert.equal(bars.length, s.bars);
-      const midnight = nyMidnightUtc("2012-06-21") * 1000;
-      for (const [w, ms] of WINDOWS) {
-        const ours = bars.filter((b) => b.window === w).sort((a, b) =>
-          a.start.localeCompare(b.start)
-        );
-        const theirs = await duckBars(csv, ms, midnight);
-        assert.ok(theirs.length > 0);
-        assert.equal(ours.length, theirs.length, `${w}: number of bars`);
-        for (const [i, d] of theirs.entries()) {
-          const b = ours[i];
-          const ctx = `${sym} ${w} bar ${b.start}`;
-          assert.equal(Date.parse(b.start), d.start, ctx);
-          assert.equal(Date.parse(b.end), d.start + ms, ctx);
-          assert.equal(b.symbol, sym);
-          assert.deepEqual(
-            [b.open, b.high, b.low, b.close, b.volume, b.trades],
-            [d.open, d.high, d.low, d.close, d.volume, d.trades],
-            ctx,
-          );
-          assert.ok(
-            Math.abs(b.vwap - d.vwap) <= 1e-9 * d.vwap,
-            `${ctx}: vwap ${b.vwap} vs ${d.vwap}`,
-          );
-          assert.equal(b.final, true);
-          assert.equal(b.revision, 0);
-        }
-      }
-    },
-  });
+      assert.ok(Math.abs(b.vwap - d.vwap) <= 1e-9 * d.vwap, `${ctx}: vwap ${b.vwap} vs ${d.vwap}`);
+      assert.equal(b.final, true);
+      assert.equal(b.revision, 0);
+    }
+  }
+}
+
+for (const feed of FEEDS) {
+  for (const sym of DAYS) {
+    Deno.test({
+      name: `${sym} 2012-06-21 through ${feed.name}: every 1s/1m/5m/1h bar equals DuckDB's`,
+      ignore: feed.ignore,
+      async fn() {
+        await using t = await tempDir();
+        const csv = lobsterFile(sym);
+        const cap = `${t.dir}/${sym}.pcap`, out = `${t.dir}/${sym}.ndjson`;
+        const imp = await importLobster(csv, sym, cap);
+        assert.equal(imp.code, 0, imp.stderr);
+        const run = await tickwire([
+          ...feed.args(cap),
+          "--windows",
+          WINDOWS.map(([w]) => w).join(","),
+          "--bars-out",
+          out,
+          "--no-http",
+          "--quiet",
+        ]);
+        assert.equal(run.code, 0, run.stderr);
+        const s = lastJson<Record<string, number>>(run);
+        assert.deepEqual([s.malformed, s.gaps, s.ring_drops, s.late], [0, 0, 0, 0]);
+        const lines = (await Deno.readTextFile(out)).trim().split("\n");
+        const bars: Bar[] = lines.map((l) => JSON.parse(l));
+        assert.equal(bars.length, s.bars);
+        await compare(sym, csv, bars);
+      },
+    });
+  }
 }

@@ -588,3 +588,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a gateway with default flags leaves the stream settings a processor chose alone",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using nats = await startNats(1);
+    const p = await tickwire([
+      ...SYNTH,
+      "--nats",
+      nats.nats,
+      "--count",
+      "500",
+      "--rate",
+      "0",
+      "--no-http",
+      "--retention",
+      "2h",
+      "--stream-max-bytes",
+      "64M",
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    const before = await streamConfig(nats.nats);
+    assert.equal(before.max_age, 2 * 3600 * 1e9);
+    assert.equal(before.max_bytes, 64 << 20);
+    const gw = startGateway(nats.nats); // default --retention 24h, --stream-max-bytes 1G
+    try {
+      await gw.ready;
+      const after = await streamConfig(nats.nats);
+      assert.equal(after.max_age, before.max_age, "the gateway changed max_age");
+      assert.equal(after.max_bytes, before.max_bytes, "the gateway changed max_bytes");
+      assert.equal(after.num_replicas, before.num_replicas);
+    } finally {
+      await gw.stop();
+    }
+  },
+});
+
+/** The TICKWIRE stream's configuration, read with a plain NATS client. */
+async function streamConfig(url: string) {
+  const { connect } = await import("@nats-io/transport-node");
+  const { jetstreamManager } = await import("@nats-io/jetstream");
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    return (await jsm.streams.info("TICKWIRE")).config;
+  } finally {
+    await nc.close();
+  }
+}

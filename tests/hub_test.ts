@@ -1,0 +1,217 @@
+/**
+ * The subscription hub in-process, against a fake socket: requests and
+ * their errors, fan-out by channel and symbol, per-connection sequence
+ * numbers, subscriber demand, token checks, and the slow-consumer policy
+ * driven deterministically (the fake socket says how much is buffered).
+ */
+import assert from "node:assert/strict";
+import { ErrorCode, Hub, type HubOptions } from "../src/server/hub.ts";
+import { MarketState } from "../src/server/state.ts";
+import { createLatest } from "../src/pipeline/shared.ts";
+import type { BarJson } from "../src/server/messages.ts";
+import { timingSafeEqual } from "../src/server/auth.ts";
+
+/** What the hub uses of a WebSocket, recording what is sent. */
+class FakeSocket {
+  readyState: number = WebSocket.CONNECTING;
+  bufferedAmount = 0;
+  binaryType = "blob";
+  sent: (string | Uint8Array)[] = [];
+  closed?: { code?: number; reason?: string };
+  onopen: (() => void) | null = null;
+  onmessage: ((e: { data: unknown }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  send(d: string | Uint8Array) {
+    this.sent.push(d);
+  }
+  close(code?: number, reason?: string) {
+    this.closed = { code, reason };
+    this.readyState = WebSocket.CLOSED;
+    this.onclose?.();
+  }
+  open() {
+    this.readyState = WebSocket.OPEN;
+    this.onopen?.();
+  }
+  request(r: unknown) {
+    this.onmessage?.({ data: typeof r === "string" ? r : JSON.stringify(r) });
+  }
+  /** Text messages received, parsed; and forgets them. */
+  take(): Record<string, unknown>[] {
+    const m = this.sent.filter((x) => typeof x === "string").map((x) => JSON.parse(x as string));
+    this.sent = [];
+    return m;
+  }
+}
+
+const BAR: BarJson = {
+  symbol: "AAPL",
+  window: "1s",
+  start: "2026-01-02T00:00:00Z",
+  end: "2026-01-02T00:00:01Z",
+  open: 1,
+  high: 2,
+  low: 0.5,
+  close: 1.5,
+  volume: 10,
+  trades: 3,
+  vwap: 1.2,
+  final: false,
+  revision: 0,
+  filled: false,
+};
+
+function setup(o: Partial<HubOptions> = {}) {
+  const state = new MarketState(["1s", "1m"], createLatest(16));
+  state.onSymbol(0, "AAPL");
+  state.onSymbol(1, "MSFT");
+  const demand: unknown[] = [];
+  const hub = new Hub(
+    {
+      slowPolicy: "drop",
+      maxSubscriptions: 10,
+      maxMessageBytes: 1024,
+      highWater: 1000,
+      heartbeatMs: 60_000,
+      onDemand: (d) => demand.push(d),
+      ...o,
+    },
+    state,
+    () => ({ ticks: 1 }),
+  );
+  const connect = (authed = true) => {
+    const ws = new FakeSocket();
+    hub.accept(ws as unknown as WebSocket, authed);
+    ws.open();
+    return ws;
+  };
+  return { hub, state, demand, connect, [Symbol.dispose]: () => hub.close() };
+}
+
+const trade = (symbol: string, sequence: number) => ({
+  symbol,
+  time: "2026-01-02T00:00:00Z",
+  price: 1,
+  size: 1,
+  side: "buy" as const,
+  sequence,
+});
+
+Deno.test("hub: subscribe is acked with a snapshot; events reach only matching subscribers", () => {
+  using h = setup();
+  const a = h.connect(), b = h.connect();
+  h.state.onBar(BAR);
+  a.request({ op: "subscribe", id: 7, channels: ["trades", "bars:1s"], symbols: ["AAPL"] });
+  b.request({ op: "subscribe", id: 8, channels: ["trades"], symbols: ["MSFT"] });
+  const [ack, snap] = a.take();
+  assert.deepEqual([ack.type, ack.id, ack.seq], ["ack", 7, 1]);
+  assert.deepEqual(ack.subscriptions, { "bars:1s": ["AAPL"], trades: ["AAPL"] });
+  assert.equal(snap.type, "snapshot");
+  assert.equal((snap.bars as BarJson[])[0].close, 1.5);
+  b.take();
+  h.hub.trade(trade("AAPL", 1));
+  h.hub.trade(trade("MSFT", 2));
+  h.hub.bar({ ...BAR, close: 1.6 });
+  const got = a.take();
+  assert.deepEqual(got.map((m) => [m.type, m.seq]), [["trade", 3], ["bar", 4]]);
+  assert.equal(got[0].sequence, 1);
+  assert.deepEqual(b.take().map((m) => m.sequence), [2]);
+});
+
+Deno.test("hub: demand for per-tick events follows the subscriptions", () => {
+  using h = setup();
+  const a = h.connect();
+  a.request({ op: "subscribe", id: 1, channels: ["bars:1s"] });
+  assert.deepEqual(h.demand, [], "bars need no per-tick events");
+  a.request({ op: "subscribe", id: 2, channels: ["trades"] });
+  a.request({ op: "subscribe", id: 3, channels: ["quotes"], symbols: ["MSFT"] });
+  a.request({ op: "unsubscribe", id: 4, channels: ["trades"] });
+  a.close();
+  assert.deepEqual(h.demand, [
+    { trades: true, quotes: false },
+    { trades: true, quotes: true },
+    { trades: false, quotes: true },
+    { trades: false, quotes: false },
+  ]);
+});
+
+Deno.test("hub: bad requests get errors with the request id and a code", () => {
+  using h = setup();
+  const a = h.connect();
+  const cases: [unknown, number][] = [
+    ["{not json", ErrorCode.badJson],
+    [[1, 2], ErrorCode.badRequest],
+    [{ op: "dance", id: 1 }, ErrorCode.unknownOp],
+    [{ op: "subscribe", id: 2, channels: ["bars:7s"] }, ErrorCode.badWindow],
+    [{ op: "subscribe", id: 3, channels: ["news"] }, ErrorCode.unknownChannel],
+    [
+      { op: "subscribe", id: 4, channels: ["trades"], symbols: ["<b>TOO LONG"] },
+      ErrorCode.badSymbol,
+    ],
+    [{ op: "subscribe", id: 5, channels: ["trades"], resumeFrom: 3 }, ErrorCode.resumeUnavailable],
+    ["x".repeat(2000), ErrorCode.messageTooLarge],
+  ];
+  for (const [req, code] of cases) {
+    a.request(req);
+    const [m] = a.take();
+    assert.equal(m.type, "error", JSON.stringify(req).slice(0, 40));
+    assert.equal(m.code, code, JSON.stringify(req).slice(0, 40));
+  }
+  const many = Array.from({ length: 11 }, (_, i) => `S${i}`);
+  a.request({ op: "subscribe", id: 9, channels: ["trades"], symbols: many });
+  const [m] = a.take();
+  assert.deepEqual([m.code, m.id], [ErrorCode.tooManySubscriptions, 9]);
+});
+
+Deno.test("hub: a token guards the socket; wrong tokens are refused", () => {
+  using h = setup({ token: "s3cret-token" });
+  const a = h.connect(false);
+  a.request({ op: "subscribe", id: 1, channels: ["trades"] });
+  a.request({ op: "auth", id: 2, token: "s3cret-tokeX" });
+  a.request({ op: "auth", id: 3, token: "s3cret-token" });
+  a.request({ op: "ping", id: 4 });
+  const m = a.take();
+  assert.deepEqual(m.map((x) => [x.type, x.code ?? x.op]), [
+    ["error", ErrorCode.notAuthenticated],
+    ["error", ErrorCode.notAuthenticated],
+    ["ack", "auth"],
+    ["ack", "ping"],
+  ]);
+  assert.ok(timingSafeEqual("abc", "abc") && !timingSafeEqual("abc", "abd"));
+  assert.ok(!timingSafeEqual("abc", "abcd") && !timingSafeEqual("", "a"));
+});
+
+Deno.test("hub: a slow client gets bars conflated and trades dropped, then a notice", async () => {
+  using h = setup();
+  const slow = h.connect(), fast = h.connect();
+  for (const c of [slow, fast]) {
+    c.request({ op: "subscribe", id: 1, channels: ["trades", "bars:1s"] });
+    c.take();
+  }
+  slow.bufferedAmount = 5000; // over the 1000-byte mark
+  for (let i = 0; i < 5; i++) h.hub.trade(trade("AAPL", i));
+  for (let i = 0; i < 5; i++) h.hub.bar({ ...BAR, close: 10 + i });
+  assert.equal(slow.take().length, 0, "nothing sent while congested");
+  assert.equal(fast.take().length, 10, "the fast client got everything");
+  assert.equal(h.hub.stats.slow_dropped, 5);
+  assert.equal(h.hub.stats.slow_conflated, 4);
+  slow.bufferedAmount = 0;
+  await new Promise((r) => setTimeout(r, 150)); // the hub's periodic pass
+  const after = slow.take();
+  assert.deepEqual(after.map((m) => m.type), ["error", "bar"]);
+  assert.equal(after[0].code, ErrorCode.slowConsumer);
+  assert.match(after[0].message as string, /5 messages dropped/);
+  assert.equal(after[1].close, 14, "only the latest version of the bar");
+});
+
+Deno.test("hub: with --slow-policy disconnect a slow client is closed with 4009", () => {
+  using h = setup({ slowPolicy: "disconnect" });
+  const a = h.connect();
+  a.request({ op: "subscribe", id: 1, channels: ["trades"] });
+  a.bufferedAmount = 5000;
+  h.hub.trade(trade("AAPL", 1));
+  assert.equal(a.closed?.code, 4009);
+  assert.equal(h.hub.stats.slow_disconnects, 1);
+  assert.equal(h.hub.stats.clients, 0, "a closed client is forgotten");
+});
