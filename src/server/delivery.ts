@@ -19,6 +19,7 @@
  * @module
  */
 import { ErrorCode, type RequestId } from "./requests.ts";
+import { errorBody } from "./messages.ts";
 
 /** Most conflated messages kept for one slow client. */
 export const MAX_CONFLATED = 10_000;
@@ -110,8 +111,7 @@ export class Connection {
   /** Sends an `error` message. */
   error(id: RequestId, code: number, message: string): void {
     this.stats.errors_sent++;
-    const m = JSON.stringify(message);
-    this.send(`{"type":"error","id":${JSON.stringify(id)},"code":${code},"message":${m}}`);
+    this.send(errorBody(id, code, message));
   }
 
   /** True when subscribed to `channel` for `symbol` (or "*"). */
@@ -161,10 +161,10 @@ export class Connection {
     this.conflated.clear();
   }
 
-  /** The subscriptions as JSON: channel -> sorted symbols. */
-  subsJson(): string {
+  /** The subscriptions: channel -> sorted symbols. */
+  subscriptions(): Record<string, string[]> {
     const o: Record<string, string[]> = {};
     for (const [ch, set] of this.subs) o[ch] = [...set].sort();
-    return JSON.stringify(o);
+    return o;
   }
 }

@@ -23,11 +23,13 @@
  */
 import type { MarketState } from "./state.ts";
 import {
+  ackBody,
   type AnomalyJson,
   type BarJson,
   body,
   durableBody,
   type GapJson,
+  heartbeatBody,
   type LateJson,
   quoteEventJson,
   tradeEventJson,
@@ -131,12 +133,11 @@ export class Hub {
   private onMessage(c: Connection, data: unknown): void {
     const e = parseEnvelope(data, this.opts.maxMessageBytes);
     if ("code" in e) return c.error(e.id, e.code, e.message);
-    const idJson = JSON.stringify(e.id);
     if (e.op === "auth") {
       const token = e.fields.token;
       if (this.opts.token && typeof token === "string" && timingSafeEqual(token, this.opts.token)) {
         c.authed = true;
-        return c.send(`{"type":"ack","op":"auth","id":${idJson},"subscriptions":{}}`);
+        return c.send(ackBody("auth", e.id, {}));
       }
       return c.error(e.id, ErrorCode.notAuthenticated, "bad token");
     }
@@ -144,20 +145,17 @@ export class Hub {
       const why = 'authenticate first: {"op":"auth","token":...}';
       return c.error(e.id, ErrorCode.notAuthenticated, why);
     }
-    this.onOp(c, e, idJson);
+    this.onOp(c, e);
   }
 
-  private onOp(c: Connection, e: Envelope, idJson: string): void {
+  private onOp(c: Connection, e: Envelope): void {
     switch (e.op) {
       case "ping":
-        return c.send(`{"type":"ack","op":"ping","id":${idJson},"subscriptions":${c.subsJson()}}`);
+        return c.send(ackBody("ping", e.id, c.subscriptions()));
       case "list": {
-        const symbols = JSON.stringify(this.state.names.filter((n) => n !== undefined));
-        const windows = JSON.stringify(this.state.windows);
-        return c.send(
-          `{"type":"ack","op":"list","id":${idJson},"subscriptions":${c.subsJson()},` +
-            `"symbols":${symbols},"windows":${windows}}`,
-        );
+        const symbols = this.state.names.filter((n) => n !== undefined);
+        const extra = { symbols, windows: this.state.windows };
+        return c.send(ackBody("list", e.id, c.subscriptions(), extra));
       }
       case "subscribe":
       case "unsubscribe": {
@@ -167,14 +165,14 @@ export class Hub {
           canResume: this.opts.replay !== undefined,
         });
         if ("code" in sub) return c.error(sub.id, sub.code, sub.message);
-        return this.onSubscribe(c, sub, idJson);
+        return this.onSubscribe(c, sub);
       }
       default:
         return c.error(e.id, ErrorCode.unknownOp, `unknown op ${JSON.stringify(e.op)}`);
     }
   }
 
-  private onSubscribe(c: Connection, s: Subscription, idJson: string): void {
+  private onSubscribe(c: Connection, s: Subscription): void {
     if (s.op === "subscribe") {
       let added = 0;
       for (const ch of s.channels) {
@@ -200,10 +198,8 @@ export class Hub {
     }
     if (s.binary !== undefined) c.binary = s.binary;
     this.updateDemand();
-    const resumed = s.resume ? `,"resumeFrom":${JSON.stringify(s.resumeFrom)}` : "";
-    c.send(
-      `{"type":"ack","op":"${s.op}","id":${idJson},"subscriptions":${c.subsJson()}${resumed}}`,
-    );
+    const extra = s.resume ? { resumeFrom: s.resumeFrom } : {};
+    c.send(ackBody(s.op, s.id, c.subscriptions(), extra));
     if (s.op === "subscribe") this.snapshot(c, s.channels, s.symbols, s.resume !== undefined);
     if (s.resume) startReplay(c, this.opts.replay!, s.resume);
   }
@@ -248,7 +244,7 @@ export class Hub {
     const now = Date.now();
     if (now - this.lastHeartbeat < this.opts.heartbeatMs) return;
     this.lastHeartbeat = now;
-    const hb = `{"type":"heartbeat","time":"${new Date(now).toISOString()}"}`;
+    const hb = heartbeatBody(now);
     for (const c of this.clients) if (c.authed) c.deliver(hb);
     this.publishStats();
   }

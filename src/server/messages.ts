@@ -217,3 +217,28 @@ export function body(type: string, fields: object): string {
 export function durableBody(kind: "bar" | "anomaly", fields: object, streamSeq: number): string {
   return `{"type":"${kind}","stream_seq":${streamSeq},${JSON.stringify(fields).slice(1)}`;
 }
+
+/** The answer to a request: its op, id and the connection's subscriptions (channel -> symbols). */
+export function ackBody(
+  op: string,
+  id: unknown,
+  subscriptions: Record<string, string[]>,
+  extra: Record<string, unknown> = {},
+): string {
+  return body("ack", { op, id, subscriptions, ...extra });
+}
+
+/** An `error` message: the request id (null when none), a numeric code, a sentence. */
+export function errorBody(id: unknown, code: number, message: string): string {
+  return body("error", { id, code, message });
+}
+
+/** A heartbeat with the server's time. */
+export function heartbeatBody(ms: number): string {
+  return body("heartbeat", { time: new Date(ms).toISOString() });
+}
+
+/** A resumed subscription reached the end of what the stream holds. */
+export function caughtUpBody(streamSeq: number): string {
+  return body("caught_up", { stream_seq: streamSeq });
+}

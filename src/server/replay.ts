@@ -12,7 +12,7 @@
  * @module
  */
 import type { AnomalyJson, BarJson } from "./messages.ts";
-import { durableBody } from "./messages.ts";
+import { caughtUpBody, durableBody } from "./messages.ts";
 import type { Connection, Replay } from "./delivery.ts";
 import { ErrorCode, type ResumePoint } from "./requests.ts";
 
@@ -65,7 +65,7 @@ export function startReplay(c: Connection, source: ReplaySource, from: ResumePoi
     }
     if (m.pending === 0 && !c.caughtUp) {
       c.caughtUp = true;
-      c.send(`{"type":"caught_up","stream_seq":${m.streamSeq}}`);
+      c.send(caughtUpBody(m.streamSeq));
     }
   };
   const onGap = (requested: number, firstKept: number) => {

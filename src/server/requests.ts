@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { parseTimeMs } from "../time.ts";
 
 /** Numeric codes of `error` messages. */
 export const ErrorCode = {
@@ -188,7 +189,7 @@ export function resumePoint(v: unknown): ResumePoint | string {
     return Number.isSafeInteger(v) && v >= 0 ? { seq: v } : why;
   }
   if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v)) {
-    const t = Date.parse(v);
+    const t = parseTimeMs(v);
     return Number.isFinite(t) ? { time: t } : why;
   }
   return why;
