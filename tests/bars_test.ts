@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createRing, RingConsumer } from "../src/ring/ring.ts";
-import { type BarEvent, EventReader, EventWriter, type LateEvent } from "../src/pipeline/events.ts";
+import { type BarEvent, EventWriter, type LateEvent } from "../src/pipeline/events.ts";
+import { EventReader } from "../src/pipeline/event_reader.ts";
 import { BarAggregator } from "../src/bars/aggregator.ts";
 import type { BarOptions } from "../src/bars/options.ts";
 import { TickConsumer } from "../src/pipeline/consumer.ts";

@@ -89,6 +89,12 @@ function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
       anomaly: o.anomaly,
       idleCloseMs: o.idleCloseMs,
       shard: o.shard,
+      guard: {
+        maxSkewMs: o.maxSkewMs,
+        live: o.feed === "udp" || (o.feed === "dpdk" && !o.exitOnEof),
+        maxSessions: o.maxSessions,
+        maxSeqJump: o.maxSeqJump,
+      },
       bars: {
         windowsMs: o.windowsMs,
         latenessMs: o.latenessMs,

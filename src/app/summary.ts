@@ -18,9 +18,10 @@ import type { Percentiles } from "../pipeline/latency.ts";
 import type { RunRecord } from "../sinks/record.ts";
 import type { ScorerSummary } from "../anomaly/scorer.ts";
 import type { PublisherStats } from "../cluster/publisher.ts";
-import type { LateJson } from "../server/messages.ts";
+import type { LateJson, NoticeJson, RejectedJson } from "../server/messages.ts";
 import type { StopReason } from "./lifecycle.ts";
 import { LABEL_NAMES } from "../wire/enums.ts";
+import { REJECT_NAMES } from "../pipeline/guard.ts";
 
 /** The model part of the summary. */
 export type ModelSummary = ScorerSummary & {
@@ -45,8 +46,21 @@ export interface Summary {
   missing: number;
   duplicates: number;
   out_of_order: number;
-  /** frames whose session did not fit the session table: not checked for gaps */
-  session_overflow: number;
+  /** sessions forgotten to make room for new ones (least recently seen first) */
+  session_evictions: number;
+  /** sessions that started again (end of session, or back at sequence 1) */
+  session_restarts: number;
+  /** frames more than --max-seq-jump ahead in sequence, held back */
+  sequence_jumps: number;
+  /** every tick of every well-formed frame = ticks + duplicate_ticks + rejected + foreign + symbol_overflow */
+  ticks_seen: number;
+  duplicate_ticks: number;
+  /** ticks refused by a rule (README "Bad input and faults"), and by reason */
+  rejected: number;
+  rejected_by_reason: Record<string, number>;
+  /** the first rejected ticks and session notices (100 each) */
+  rejected_events: RejectedJson[];
+  notices: NoticeJson[];
   ring_drops: number;
   late: number;
   bars: number;
@@ -128,6 +142,18 @@ function perSymbol(w: WorkerDone) {
   };
 }
 
+function rejectedByReason(c: CounterValues): Record<string, number> {
+  const by = [
+    c.rejectedTime,
+    c.rejectedPrice,
+    c.rejectedExponent,
+    c.rejectedSymbol,
+    c.rejectedImplausible,
+    c.rejectedJump,
+  ];
+  return Object.fromEntries(by.map((n, i) => [REJECT_NAMES[i + 1], n]).filter(([, n]) => n));
+}
+
 function labels(w: WorkerDone): Record<string, number> {
   return Object.fromEntries(
     LABEL_NAMES.map((l, i) => [l, w.labels[i]]).filter(([l, n]) => l !== "none" && n),
@@ -145,14 +171,22 @@ export function buildSummary(p: SummaryParts): Summary {
     ticks: c.ticks,
     trades: c.trades,
     quotes: c.quotes,
-    malformed: c.malformed + fs.malformed,
+    malformed: c.malformed + fs.malformed + c.rejected - c.rejectedImplausible - c.rejectedJump,
     malformed_frames: c.malformed,
     malformed_packets: fs.malformed,
     gaps: c.gaps,
     missing: c.missing,
     duplicates: c.duplicates,
     out_of_order: c.outOfOrder,
-    session_overflow: c.sessionOverflow,
+    session_evictions: c.sessionEvictions,
+    session_restarts: c.sessionRestarts,
+    sequence_jumps: c.seqJumps,
+    ticks_seen: c.ticksSeen,
+    duplicate_ticks: c.duplicateTicks,
+    rejected: c.rejected,
+    rejected_by_reason: rejectedByReason(c),
+    rejected_events: p.record.rejectedEvents,
+    notices: p.record.notices,
     ring_drops: fs.ringDrops,
     late: c.late,
     bars: c.bars,

@@ -66,6 +66,10 @@ export interface RunOptions {
   ringSize: number;
   maxRecord: number;
   maxSymbols: number;
+  /** ticks further ahead than this (of the watermark; live feeds: of the wall clock) are rejected */
+  maxSkewMs: number;
+  maxSeqJump: number;
+  maxSessions: number;
   duration: number;
   statusInterval: number;
   windows: string[];
@@ -293,6 +297,9 @@ function parseRing(s: (k: string) => string | undefined) {
     ringSize,
     maxRecord,
     maxSymbols: num("max-symbols", s("max-symbols"), 4096, 1, 1 << 20),
+    maxSkewMs: duration("max-skew", s("max-skew"), 3_600_000),
+    maxSeqJump: num("max-seq-jump", s("max-seq-jump"), 1_000_000, 1, Number.MAX_SAFE_INTEGER),
+    maxSessions: num("max-sessions", s("max-sessions"), 256, 1, 65536),
   };
 }
 

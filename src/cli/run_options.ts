@@ -196,6 +196,27 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
     "batch-max": { arg: "N", help: "most rows per inference call (1024)" },
     "batch-wait": { arg: "MS", help: "longest wait for a batch to fill (20)" },
   },
+  ['Bad input (README "Bad input and faults")']: {
+    "max-skew": {
+      arg: "DUR",
+      help: [
+        "ticks more than DUR ahead of the latest event time",
+        "(live feeds: of the wall clock too) are rejected as",
+        "implausible_time (1h; 0 = no limit)",
+      ].join("\n"),
+    },
+    "max-seq-jump": {
+      arg: "N",
+      help: [
+        "a frame more than N sequence numbers ahead is held",
+        "back until the next frame confirms it (1000000)",
+      ].join("\n"),
+    },
+    "max-sessions": {
+      arg: "N",
+      help: "sessions tracked at once; past it the least recently\nseen is forgotten (256)",
+    },
+  },
   ["Ring and threads"]: {
     idle: {
       arg: "KIND",

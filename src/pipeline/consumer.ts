@@ -16,11 +16,12 @@
  */
 import { CHECKSUM_SEED, FrameReader, mixTick, tickPrice } from "../wire/frame.ts";
 import { SymbolTable } from "../wire/symbols.ts";
-import { SeqResult, Sequencer } from "./sequencer.ts";
+import { MAX_JUMP, SeqResult, Sequencer } from "./sequencer.ts";
+import { checkValues, Reject, tickMs, TimeGuard } from "./guard.ts";
 import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
-import { ANOMALY, Ev, type EventWriter, TICK } from "./events.ts";
+import { Ev, type EventWriter, Notice } from "./events.ts";
 import { LATEST, TickWant } from "./shared.ts";
 import type { AnomalyRules } from "../anomaly/rules.ts";
 import { AnomalyKind, TickKind } from "../wire/enums.ts";
@@ -75,19 +76,26 @@ export interface ConsumerOptions {
    * shards' symbols are counted as `foreign` and go no further.
    */
   shard?: Shard;
+  /** most event time may run ahead of the watermark (or the wall clock), ms; 0 = no limit */
+  maxSkewMs?: number;
+  /** a live feed: event time is also checked against the wall clock */
+  live?: boolean;
+  /** sessions tracked at once (the least recently seen is forgotten past it) */
+  maxSessions?: number;
+  /** sequence numbers a frame may skip before it is held back */
+  maxSeqJump?: number;
 }
 
 const TWO32 = 4294967296;
 // module constants: folded by the JIT on the per-tick path
 const TRADE = TickKind.Trade, QUOTE = TickKind.Quote, GAP = AnomalyKind.Gap;
-const AN = ANOMALY.slot, ANOMALY_BYTES = ANOMALY.bytes, TK = TICK.slot, TICK_BYTES = TICK.bytes;
 const LS = LATEST.slot, LATEST_SLOTS = LATEST.slots;
 
 /** Decodes frames from ring records and keeps per-symbol state. */
 export class TickConsumer {
   readonly reader = new FrameReader();
   readonly symbols: SymbolTable;
-  readonly seq = new Sequencer();
+  readonly seq: Sequencer;
   readonly counters: Float64Array;
   /** First gap events (bounded). */
   readonly gapEvents: GapEvent[] = [];
@@ -117,6 +125,7 @@ export class TickConsumer {
   private readonly owned: Uint8Array;
   private readonly shard?: Shard;
   private hash = CHECKSUM_SEED;
+  private readonly guard: TimeGuard;
 
   constructor(opts: ConsumerOptions = {}) {
     const cap = opts.maxSymbols ?? 4096;
@@ -135,6 +144,8 @@ export class TickConsumer {
     this.features = opts.features;
     this.shard = opts.shard;
     this.owned = new Uint8Array(cap).fill(1);
+    this.guard = new TimeGuard({ maxSkewMs: opts.maxSkewMs ?? 0, live: opts.live ?? false });
+    this.seq = new Sequencer(opts.maxSessions ?? 256, opts.maxSeqJump ?? MAX_JUMP);
   }
 
   /** Ring record handler (a stable function: pass it to RingConsumer.poll). */
@@ -148,104 +159,175 @@ export class TickConsumer {
     }
     c[C.frames]++;
     if (n === 0) c[C.heartbeats]++;
-
-    const res = this.seq.onFrame(r.header, n);
-    if (res === SeqResult.gap) {
-      c[C.gaps]++;
-      c[C.missing] += this.seq.gapLast - this.seq.gapFirst + 1;
-      if (this.gapEvents.length < this.maxGapEvents) {
-        this.gapEvents.push({
-          session: r.session(),
-          first: this.seq.gapFirst,
-          last: this.seq.gapLast,
-        });
-      }
-      this.events?.gap(r.session(), this.seq.gapFirst, this.seq.gapLast);
-      if (this.rules !== undefined && n > 0) {
-        const missing = this.seq.gapLast - this.seq.gapFirst + 1;
-        this.anomaly(-1, r.tick(0), GAP, missing, this.seq.gapFirst);
-      }
-    } else if (res === SeqResult.duplicate) {
-      c[C.duplicates]++;
-      return;
-    } else if (res === SeqResult.overlap) {
-      c[C.outOfOrder]++;
-    } else if (res === SeqResult.sessionOverflow) {
-      c[C.sessionOverflow]++;
-    }
-    let hash = this.hash;
-    const h = r.header, bars = this.bars, latest = this.latest;
-    const first = h.firstSeqHi() * TWO32 + h.firstSeqLo();
-    const want = this.want === undefined ? 0 : this.want[0];
-    this.frameSeq[0] = first;
+    c[C.ticksSeen] += n;
+    if (!this.sequence(n)) return;
+    const h = r.header;
+    this.frameSeq[0] = h.firstSeqHi() * TWO32 + h.firstSeqLo();
     this.frameSeq[1] = rxHi * TWO32 + rxLo;
-    for (let i = this.seq.skip; i < n; i++) {
-      const t = r.tick(i);
-      const kind = t.kind();
-      if (bars !== undefined) bars.onTime(t); // the watermark is per feed
-      const sym = this.symbols.intern(t.symbolLo(), t.symbolHi());
-      if (sym < 0) {
-        c[C.symbolOverflow]++;
-        continue;
-      }
-      if (sym === this.announced) this.announce(sym);
-      if (this.owned[sym] === 0) {
-        c[C.foreign]++;
-        continue;
-      }
-      c[C.ticks]++;
-      const price = tickPrice(t);
-      const size = t.size();
-      hash = mixTick(hash, t);
-      const label = t.label();
-      if (label !== 0) {
-        c[C.labelled]++;
-        this.labels[label & 7]++;
-      }
-      const L = sym * LATEST_SLOTS;
-      if (kind === TRADE) {
-        c[C.trades]++;
-        c[C.volume] += size;
-        this.tradesBySymbol[sym]++;
-        latest[L + LS.price] = price;
-        latest[L + LS.size] = size;
-        latest[L + LS.sec] = t.tsSec();
-        latest[L + LS.nsec] = t.tsNsec();
-        latest[L + LS.seq] = first + i;
-        latest[L + LS.exp] = t.priceExp();
-        if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
-        if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, true);
-        if (bars !== undefined) {
-          bars.scratch[0] = first + i;
-          bars.onTrade(sym, t);
-        }
-      } else if (kind === QUOTE) {
-        c[C.quotes]++;
-        latest[L + LS.bid] = price;
-        latest[L + LS.bidSize] = size;
-        latest[L + LS.ask] = t.price2Hi() * TWO32 + t.price2Lo();
-        latest[L + LS.askSize] = t.size2();
-        latest[L + LS.quoteSec] = t.tsSec();
-        latest[L + LS.quoteNsec] = t.tsNsec();
-        latest[L + LS.exp] = t.priceExp();
-        if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
-        if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, false);
-      } else {
-        c[C.unknownKind]++;
-      }
-    }
-    this.hash = hash;
+    this.guard.frame();
+    const want = this.want === undefined ? 0 : this.want[0];
+    for (let i = this.seq.skip; i < n; i++) this.admit(r.tick(i), i, want, bytes);
     // every tick of the frame has been folded into its bars: stamp it
     if (this.latency !== undefined && rxHi + rxLo > 0 && n > 0) {
-      this.latency.record(this.clock!() - (rxHi * TWO32 + rxLo), n - this.seq.skip);
+      this.latency.record(this.clock!() - this.frameSeq[1], n - this.seq.skip);
     }
-    c[C.checksum] = hash >>> 0;
+    c[C.checksum] = this.hash >>> 0;
     c[C.symbols] = this.symbols.size;
-    if (bars !== undefined) {
-      c[C.bars] = bars.finalBars;
-      c[C.late] = bars.late;
+    if (this.bars !== undefined) {
+      c[C.bars] = this.bars.finalBars;
+      c[C.late] = this.bars.late;
     }
   };
+
+  /** Sequence check of the open frame; false when none of its ticks is taken. */
+  private sequence(n: number): boolean {
+    const c = this.counters, r = this.reader, seq = this.seq;
+    const res = seq.onFrame(r.header, n);
+    c[C.sessionEvictions] = seq.evictions;
+    if (res === SeqResult.gap) this.gap(n);
+    else if (res === SeqResult.duplicate) {
+      c[C.duplicates]++;
+      c[C.duplicateTicks] += n;
+      return false;
+    } else if (res === SeqResult.overlap) {
+      c[C.outOfOrder]++;
+      c[C.duplicateTicks] += seq.skip;
+    } else if (res === SeqResult.restart) {
+      c[C.sessionRestarts]++;
+      this.events?.notice(Notice.restart, r.session(), r.firstSeq(), r.firstSeq() + n - 1);
+    } else if (res === SeqResult.jump) {
+      c[C.seqJumps]++;
+      c[C.rejected] += n;
+      c[C.rejectedJump] += n;
+      this.events?.notice(Notice.jump, r.session(), r.firstSeq(), r.firstSeq() + n - 1);
+      return false;
+    }
+    return true;
+  }
+
+  private gap(n: number): void {
+    const c = this.counters, r = this.reader, seq = this.seq;
+    c[C.gaps]++;
+    c[C.missing] += seq.gapLast - seq.gapFirst + 1;
+    if (this.gapEvents.length < this.maxGapEvents) {
+      this.gapEvents.push({ session: r.session(), first: seq.gapFirst, last: seq.gapLast });
+    }
+    this.events?.gap(r.session(), seq.gapFirst, seq.gapLast);
+    if (this.rules !== undefined && n > 0) {
+      this.anomaly(-1, r.tick(0), GAP, seq.gapLast - seq.gapFirst + 1, seq.gapFirst);
+    }
+  }
+
+  /** The rules a tick must pass before it is taken (see guard.ts). */
+  private admit(t: Tick, i: number, want: number, bytes: Uint8Array): void {
+    const why = checkValues(t);
+    if (why !== Reject.none) return this.reject(why, t, this.frameSeq[0] + i);
+    const g = this.guard, bars = this.bars, ms = tickMs(t);
+    if (g.pastWall(ms)) return this.reject(Reject.implausible, t, this.frameSeq[0] + i);
+    if (bars !== undefined && g.ahead(ms, bars.watermark)) {
+      return this.holdAhead(t, i, want, bytes, ms);
+    }
+    if (g.heldCount > 0) this.release(false, want); // the held ones were outliers
+    this.take(t, i, want);
+  }
+
+  /** A tick far ahead of the watermark: held until CONFIRM agree (see guard.ts). */
+  private holdAhead(t: Tick, i: number, want: number, bytes: Uint8Array, ms: number): void {
+    const g = this.guard, seq = this.frameSeq[0] + i;
+    if (g.heldCount > 0 && !g.agrees(ms)) this.release(false, want);
+    if (g.hold(bytes, t.bb_pos, seq, ms)) this.release(true, want);
+  }
+
+  /** Takes (a confirmed jump) or rejects (outliers) the held ticks. */
+  private release(take: boolean, want: number): void {
+    const g = this.guard, first = this.frameSeq[0], n = g.heldCount;
+    g.heldCount = 0;
+    for (let k = 0; k < n; k++) {
+      const t = g.heldTick(k);
+      if (!take) {
+        this.reject(Reject.implausible, t, g.heldSeq[k]);
+        continue;
+      }
+      this.frameSeq[0] = g.heldSeq[k];
+      this.take(t, 0, want);
+    }
+    this.frameSeq[0] = first;
+  }
+
+  /** A rejected tick: counted by reason, reported (dropped when the event ring is full). */
+  private reject(why: number, t: Tick, seq: number): void {
+    const c = this.counters;
+    c[C.rejected]++;
+    c[C.rejectedTime + why - 1]++;
+    this.events?.rejected(why, t, seq);
+  }
+
+  /** A tick that passed every rule: symbols, watermark, state, events, bars. */
+  private take(t: Tick, i: number, want: number): void {
+    const c = this.counters, bars = this.bars;
+    const sym = this.symbols.intern(t.symbolLo(), t.symbolHi());
+    if (sym === -2) return this.reject(Reject.symbol, t, this.frameSeq[0] + i);
+    if (bars !== undefined) bars.onTime(t); // the watermark is per feed
+    if (sym < 0) {
+      c[C.symbolOverflow]++;
+      return;
+    }
+    if (sym === this.announced) this.announce(sym);
+    if (this.owned[sym] === 0) {
+      c[C.foreign]++;
+      return;
+    }
+    c[C.ticks]++;
+    this.hash = mixTick(this.hash, t);
+    const label = t.label();
+    if (label !== 0) {
+      c[C.labelled]++;
+      this.labels[label & 7]++;
+    }
+    const kind = t.kind();
+    if (kind === TRADE) this.trade(sym, t, i, want);
+    else if (kind === QUOTE) this.quote(sym, t, i, want);
+    else c[C.unknownKind]++;
+  }
+
+  private trade(sym: number, t: Tick, i: number, want: number): void {
+    const c = this.counters, latest = this.latest, L = sym * LATEST_SLOTS, size = t.size();
+    c[C.trades]++;
+    c[C.volume] += size;
+    this.tradesBySymbol[sym]++;
+    latest[L + LS.price] = tickPrice(t);
+    latest[L + LS.size] = size;
+    latest[L + LS.sec] = t.tsSec();
+    latest[L + LS.nsec] = t.tsNsec();
+    latest[L + LS.seq] = this.frameSeq[0] + i;
+    latest[L + LS.exp] = t.priceExp();
+    if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
+    if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, true);
+    const bars = this.bars;
+    if (bars !== undefined) {
+      bars.scratch[0] = this.frameSeq[0] + i;
+      bars.onTrade(sym, t);
+    }
+  }
+
+  private quote(sym: number, t: Tick, i: number, want: number): void {
+    const latest = this.latest, L = sym * LATEST_SLOTS;
+    this.counters[C.quotes]++;
+    latest[L + LS.bid] = tickPrice(t);
+    latest[L + LS.bidSize] = t.size();
+    latest[L + LS.ask] = t.price2Hi() * TWO32 + t.price2Lo();
+    latest[L + LS.askSize] = t.size2();
+    latest[L + LS.quoteSec] = t.tsSec();
+    latest[L + LS.quoteNsec] = t.tsNsec();
+    latest[L + LS.exp] = t.priceExp();
+    if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
+    if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, false);
+  }
+
+  /** End of input: held ticks that never confirmed a jump are rejected. */
+  finish(): void {
+    if (this.guard.heldCount > 0) this.release(false, 0);
+  }
 
   /**
    * Anomaly stage for one tick: features (when the model runs), rules
@@ -271,53 +353,16 @@ export class TickConsumer {
   /** An anomaly event (rare: not on the normal per-tick path). */
   private anomaly(sym: number, t: Tick, kind: number, score: number, seq: number): void {
     this.counters[C.anomalies]++;
-    const ev = this.events;
-    if (ev === undefined) return;
-    const at = ev.tryReserve(ANOMALY_BYTES);
-    if (at < 0) {
-      this.anomalyDrops++;
-      return;
-    }
-    const f = ev.f64;
-    f[at + AN.kind] = Ev.anomaly;
-    f[at + AN.symbol] = sym;
-    f[at + AN.sec] = t.tsSec();
-    f[at + AN.nsec] = t.tsNsec();
-    f[at + AN.seq] = seq;
-    f[at + AN.score] = score;
-    f[at + AN.anomaly] = kind;
-    f[at + AN.price] = t.priceHi() * TWO32 + t.priceLo();
-    f[at + AN.size] = t.size();
-    f[at + AN.exp] = t.priceExp();
-    f[at + AN.hasFeatures] = this.rows !== undefined && kind !== GAP ? 1 : 0;
-    for (let k = 0; k < FEATURES; k++) f[at + AN.features + k] = this.fbuf[k];
-    ev.commit(ANOMALY_BYTES);
+    const features = this.rows !== undefined && kind !== GAP ? this.fbuf : undefined;
+    if (this.events?.anomaly(sym, t, kind, score, seq, features) === false) this.anomalyDrops++;
   }
 
   /** A trade/quote event for subscribers; dropped (counted) if the ring is full. */
   private tickEvent(kind: number, sym: number, t: Tick, i: number): void {
-    const ev = this.events;
-    if (ev === undefined) return;
-    const at = (this.want![0] & TickWant.lossless) !== 0
-      ? ev.reserve(TICK_BYTES)
-      : ev.tryReserve(TICK_BYTES);
-    if (at < 0) {
+    const lossless = (this.want![0] & TickWant.lossless) !== 0;
+    if (this.events?.tick(kind, sym, t, this.frameSeq, i, lossless) === false) {
       this.tickEventDrops++;
-      return;
     }
-    const f = ev.f64;
-    f[at + TK.kind] = kind;
-    f[at + TK.symbol] = sym;
-    f[at + TK.sec] = t.tsSec();
-    f[at + TK.nsec] = t.tsNsec();
-    f[at + TK.seq] = this.frameSeq[0] + i;
-    f[at + TK.price] = t.priceHi() * TWO32 + t.priceLo();
-    f[at + TK.size] = t.size();
-    f[at + TK.price2] = t.price2Hi() * TWO32 + t.price2Lo();
-    f[at + TK.size2] = t.size2();
-    f[at + TK.exp] = t.priceExp();
-    f[at + TK.side] = t.side();
-    ev.commit(TICK_BYTES);
   }
 
   /** Tells downstream the name of a newly seen symbol (once per symbol). */

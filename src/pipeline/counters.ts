@@ -35,15 +35,33 @@ export const C = {
   volume: 17,
   labelled: 18,
   heartbeats: 19,
-  sessionOverflow: 20,
+  /** sessions forgotten to make room (least recently seen first) */
+  sessionEvictions: 20,
   tickEventDrops: 21,
   anomalies: 22,
   /** ticks of symbols that another shard owns (--shard) */
   foreign: 23,
+  /** every tick of every well-formed frame: each one ends in exactly one of
+   * ticks, duplicateTicks, rejected, foreign, symbolOverflow */
+  ticksSeen: 24,
+  /** ticks of duplicate frames, and the already-seen part of overlapping ones */
+  duplicateTicks: 25,
+  /** ticks refused, by reason (the sum is `rejected`) */
+  rejected: 26,
+  rejectedTime: 27,
+  rejectedPrice: 28,
+  rejectedExponent: 29,
+  rejectedSymbol: 30,
+  rejectedImplausible: 31,
+  rejectedJump: 32,
+  /** frames more than --max-seq-jump ahead, held back */
+  seqJumps: 33,
+  /** sessions that started again (end of session, or back at sequence 1) */
+  sessionRestarts: 34,
 } as const;
 
 /** Number of slots. */
-export const COUNTER_SLOTS = 24;
+export const COUNTER_SLOTS = 35;
 
 /** Named counter values. */
 export type CounterValues = { -readonly [K in keyof typeof C]: number };

@@ -10,10 +10,13 @@
  * full (for events that must not be lost: bars, gaps, symbols), while
  * `tryReserve` returns -1 at once (the caller drops and counts).
  *
+ * The main thread reads them with `EventReader` (`event_reader.ts`).
+ *
  * @example
  * ```ts
  * import { createRing, RingConsumer } from "../ring/ring.ts";
- * import { EventReader, EventWriter } from "./events.ts";
+ * import { EventWriter } from "./events.ts";
+ * import { EventReader } from "./event_reader.ts";
  * const sab = createRing(1 << 16, 1024);
  * const w = new EventWriter(sab);
  * w.symbol(0, "AAPL");
@@ -23,23 +26,53 @@
  * ```
  * @module
  */
-import { type RingConsumer, RingProducer } from "../ring/ring.ts";
+import { RingProducer } from "../ring/ring.ts";
 import { defineRecord, readRecord, type RecordFields } from "../ring/records.ts";
 import { Idler } from "./idle.ts";
-import {
-  BAR,
-  type BarEvent,
-  type BarHandler,
-  decodeBar,
-  decodeLate,
-  LATE,
-  type LateEvent,
-} from "../bars/bar.ts";
+import type { Tick } from "../wire/generated/tickwire_generated.ts";
+import { BAR, type BarEvent, type BarHandler, LATE, type LateEvent } from "../bars/bar.ts";
 
 export type { BarEvent, LateEvent };
 
+const TWO32 = 4294967296;
+
 /** Event kinds (slot 0 of each record). */
-export const Ev = { bar: 1, late: 2, symbol: 3, gap: 4, trade: 5, quote: 6, anomaly: 7 } as const;
+export const Ev = {
+  bar: 1,
+  late: 2,
+  symbol: 3,
+  gap: 4,
+  trade: 5,
+  quote: 6,
+  anomaly: 7,
+  notice: 8,
+  rejected: 9,
+} as const;
+
+/** What a notice tells (its `code`). */
+export const Notice = {
+  /** a session started again: sequences first..last were taken as its new start */
+  restart: 1,
+  /** a frame jumped too far ahead in sequence: first..last held back, not taken */
+  jump: 2,
+} as const;
+/** Names of the notice codes, as reported. */
+export const NOTICE_NAMES = ["", "session_restart", "sequence_jump"] as const;
+
+/** A session-level notice. */
+export const NOTICE = defineRecord(["kind", "code", "session", "first", "last"]);
+/** A rejected tick: the reason (guard.ts Reject) and what it carried. */
+export const REJECTED = defineRecord([
+  "kind",
+  "reason",
+  "symbolLo",
+  "symbolHi",
+  "sec",
+  "nsec",
+  "seq",
+  "price",
+  "exp",
+]);
 
 /** A symbol's name: the record is followed by `length` UTF-8 bytes. */
 export const SYMBOL = defineRecord(["kind", "id", "length"]);
@@ -95,15 +128,10 @@ export interface AnomalyEvent {
   features?: number[];
 }
 
-/** Callbacks of EventReader.poll. */
-export interface EventHandlers {
-  bar?(b: BarEvent): void;
-  late?(l: LateEvent): void;
-  symbol?(id: number, name: string): void;
-  tick?(t: TickEvent): void;
-  anomaly?(a: AnomalyEvent): void;
-  gap?(session: number, first: number, last: number): void;
-}
+/** A decoded notice. */
+export type NoticeEvent = Omit<RecordFields<typeof NOTICE>, "kind">;
+/** A decoded rejected tick. */
+export type RejectedEvent = Omit<RecordFields<typeof REJECTED>, "kind">;
 
 /** Writer side (pipeline Worker); also the bar stage's handler. */
 export class EventWriter implements BarHandler {
@@ -111,6 +139,8 @@ export class EventWriter implements BarHandler {
   readonly f64: Float64Array;
   /** Times the writer had to wait for space. */
   waits = 0;
+  /** Rejected-tick reports dropped because the ring was full. */
+  rejectedDrops = 0;
   private readonly p: RingProducer;
   private readonly idle = new Idler("sleep", { spins: 50, sleepUs: 200 });
   private readonly enc = new TextEncoder();
@@ -184,6 +214,94 @@ export class EventWriter implements BarHandler {
     this.commit(GAP.bytes);
   }
 
+  /**
+   * A trade or quote for subscribers, sequence `seq[0] + i`: waits for room
+   * when `lossless`, else false when the ring is full (the caller counts).
+   */
+  tick(
+    kind: number,
+    sym: number,
+    t: Tick,
+    seq: Float64Array,
+    i: number,
+    lossless: boolean,
+  ): boolean {
+    const at = lossless ? this.reserve(TICK.bytes) : this.tryReserve(TICK.bytes);
+    if (at < 0) return false;
+    const f = this.f64, S = TICK.slot;
+    f[at + S.kind] = kind;
+    f[at + S.symbol] = sym;
+    f[at + S.sec] = t.tsSec();
+    f[at + S.nsec] = t.tsNsec();
+    f[at + S.seq] = seq[0] + i;
+    f[at + S.price] = t.priceHi() * TWO32 + t.priceLo();
+    f[at + S.size] = t.size();
+    f[at + S.price2] = t.price2Hi() * TWO32 + t.price2Lo();
+    f[at + S.size2] = t.size2();
+    f[at + S.exp] = t.priceExp();
+    f[at + S.side] = t.side();
+    this.commit(TICK.bytes);
+    return true;
+  }
+
+  /** An anomaly (kind: AnomalyKind), with the features that drove it; false when the ring is full. */
+  anomaly(
+    sym: number,
+    t: Tick,
+    kind: number,
+    score: number,
+    seq: number,
+    features?: Float32Array,
+  ): boolean {
+    const at = this.tryReserve(ANOMALY.bytes);
+    if (at < 0) return false;
+    const f = this.f64, S = ANOMALY.slot;
+    f[at + S.kind] = Ev.anomaly;
+    f[at + S.symbol] = sym;
+    f[at + S.sec] = t.tsSec();
+    f[at + S.nsec] = t.tsNsec();
+    f[at + S.seq] = seq;
+    f[at + S.score] = score;
+    f[at + S.anomaly] = kind;
+    f[at + S.price] = t.priceHi() * TWO32 + t.priceLo();
+    f[at + S.size] = t.size();
+    f[at + S.exp] = t.priceExp();
+    f[at + S.hasFeatures] = features ? 1 : 0;
+    for (let k = 0; k < ANOMALY_FEATURES; k++) f[at + S.features + k] = features ? features[k] : 0;
+    this.commit(ANOMALY.bytes);
+    return true;
+  }
+
+  /** A session-level notice (never dropped: rare). */
+  notice(code: number, session: number, first: number, last: number): void {
+    const i = this.reserve(NOTICE.bytes), f = this.f64, S = NOTICE.slot;
+    f[i + S.kind] = Ev.notice;
+    f[i + S.code] = code;
+    f[i + S.session] = session;
+    f[i + S.first] = first;
+    f[i + S.last] = last;
+    this.commit(NOTICE.bytes);
+  }
+
+  /** A rejected tick; dropped when the ring is full (the counters stay exact). */
+  rejected(reason: number, t: Tick, seq: number): void {
+    const i = this.tryReserve(REJECTED.bytes), f = this.f64, S = REJECTED.slot;
+    if (i < 0) {
+      this.rejectedDrops++;
+      return;
+    }
+    f[i + S.kind] = Ev.rejected;
+    f[i + S.reason] = reason;
+    f[i + S.symbolLo] = t.symbolLo();
+    f[i + S.symbolHi] = t.symbolHi();
+    f[i + S.sec] = t.tsSec();
+    f[i + S.nsec] = t.tsNsec();
+    f[i + S.seq] = seq;
+    f[i + S.price] = t.priceHi() * TWO32 + t.priceLo();
+    f[i + S.exp] = t.priceExp();
+    this.commit(REJECTED.bytes);
+  }
+
   /** Makes written events visible. */
   flush(): void {
     this.p.publish();
@@ -192,76 +310,5 @@ export class EventWriter implements BarHandler {
   /** Flushes and marks the stream finished. */
   close(): void {
     this.p.close();
-  }
-}
-
-function decodeAnomaly(f: Float64Array, i: number): AnomalyEvent {
-  const r = readRecord(ANOMALY, f, i), at = i + ANOMALY.slot.features;
-  return {
-    symbol: r.symbol,
-    sec: r.sec,
-    nsec: r.nsec,
-    seq: r.seq,
-    score: r.score,
-    kind: r.anomaly,
-    price: r.price,
-    size: r.size,
-    exp: r.exp,
-    features: r.hasFeatures
-      ? Array.from(f.subarray(at, at + ANOMALY_FEATURES), (x) => Number(x.toFixed(3)))
-      : undefined,
-  };
-}
-
-function decodeTick(f: Float64Array, i: number): TickEvent {
-  const { kind, ...rest } = readRecord(TICK, f, i);
-  return { ...rest, kind: kind === Ev.trade ? "trade" : "quote" };
-}
-
-/** Reader side (main thread). */
-export class EventReader {
-  private readonly f64: Float64Array;
-  private h: EventHandlers = {};
-  private readonly dec = new TextDecoder();
-
-  constructor(readonly ring: RingConsumer) {
-    this.f64 = new Float64Array(ring.sab, 0, ring.sab.byteLength >> 3);
-  }
-
-  private readonly onRecord = (_b: Uint8Array, off: number, len: number) => {
-    const f = this.f64, i = off >> 3, h = this.h;
-    switch (f[i]) {
-      case Ev.bar:
-        return h.bar?.(decodeBar(f, i));
-      case Ev.late:
-        return h.late?.(decodeLate(f, i));
-      case Ev.symbol: {
-        const n = f[i + SYMBOL.slot.length], at = off + SYMBOL.bytes;
-        const name = this.dec.decode(new Uint8Array(this.ring.sab, at, n).slice());
-        return h.symbol?.(f[i + SYMBOL.slot.id], name);
-      }
-      case Ev.gap: {
-        const g = readRecord(GAP, f, i);
-        return h.gap?.(g.session, g.first, g.last);
-      }
-      case Ev.anomaly:
-        return h.anomaly?.(decodeAnomaly(f, i));
-      case Ev.trade:
-      case Ev.quote:
-        return h.tick?.(decodeTick(f, i));
-      default:
-        throw new Error(`unknown pipeline event ${f[i]} (${len} bytes)`);
-    }
-  };
-
-  /** Delivers pending events; returns how many. */
-  poll(handlers: EventHandlers): number {
-    this.h = handlers;
-    return this.ring.poll(this.onRecord);
-  }
-
-  /** True once the writer closed the stream and all was read. */
-  drained(): boolean {
-    return this.ring.drained();
   }
 }

@@ -17,7 +17,7 @@ import { createRing, RingConsumer } from "../ring/ring.ts";
 import { createCounters } from "./counters.ts";
 import { createControl, Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
 import { Idler } from "./idle.ts";
-import { EventReader } from "./events.ts";
+import { EventReader } from "./event_reader.ts";
 import { HIST_SLOTS, Histogram } from "./latency.ts";
 import { createLatest } from "./shared.ts";
 

@@ -64,6 +64,8 @@ export interface WorkerStart {
   idleCloseMs: number;
   /** Keep only this shard's symbols (--shard i/n). */
   shard?: Shard;
+  /** What a tick must be (guard.ts): skew limit, live feed, sessions, sequence jumps. */
+  guard: { maxSkewMs: number; live: boolean; maxSessions: number; maxSeqJump: number };
 }
 
 /** worker -> main, at the end */
@@ -80,4 +82,6 @@ export interface WorkerDone {
   anomalyDrops: number;
   rowsWritten: number;
   rowsDropped: number;
+  /** rejected-tick reports dropped because the event ring was full (the counts are exact) */
+  rejectedReportDrops: number;
 }

@@ -42,6 +42,7 @@ function run(msg: WorkerStart): WorkerDone {
     features: msg.rows ? new FeatureExtractor(msg.maxSymbols) : undefined,
     want: msg.control.subarray(Ctl.want, Ctl.want + 1),
     shard: msg.shard,
+    ...msg.guard,
   });
   let nextLive = performance.now() + msg.liveBarsMs;
   const ctl = msg.control;
@@ -91,6 +92,7 @@ function run(msg: WorkerStart): WorkerDone {
   }
   counters[C.naps] = idler.naps;
   // End of input: every open bar becomes final; nothing received is lost.
+  consumer.finish();
   if (bars) {
     bars.flush();
     counters[C.bars] = bars.finalBars;
@@ -113,6 +115,7 @@ function run(msg: WorkerStart): WorkerDone {
     anomalyDrops: consumer.anomalyDrops,
     rowsWritten: consumer.rows?.written ?? 0,
     rowsDropped: consumer.rows?.dropped ?? 0,
+    rejectedReportDrops: events.rejectedDrops,
   };
 }
 

@@ -305,7 +305,12 @@ export class Hub {
 
   /** A sequence gap: to every subscribed client. */
   gap(g: GapJson): void {
-    const text = body("gap", g);
+    this.notice("gap", g);
+  }
+
+  /** A feed-level message (gap, notice, rejected tick): to every subscribed client. */
+  notice(type: "gap" | "notice" | "rejected", fields: object): void {
+    const text = body(type, fields);
     for (const c of this.clients) if (c.subs.size > 0) c.deliver(text);
   }
 

@@ -13,7 +13,16 @@
  * ```
  * @module
  */
-import type { AnomalyEvent, BarEvent, LateEvent, TickEvent } from "../pipeline/events.ts";
+import {
+  type AnomalyEvent,
+  type BarEvent,
+  type LateEvent,
+  NOTICE_NAMES,
+  type NoticeEvent,
+  type RejectedEvent,
+  type TickEvent,
+} from "../pipeline/events.ts";
+import { REJECT_NAMES } from "../pipeline/guard.ts";
 import { formatIso, isoNs } from "../time.ts";
 import { anomalyKindName, sideName } from "../wire/enums.ts";
 
@@ -81,6 +90,26 @@ export interface GapJson {
   session: number;
   first: number;
   last: number;
+}
+
+/** Something about a session: it started again, or a frame jumped too far ahead. */
+export interface NoticeJson {
+  code: string;
+  session: number;
+  first: number;
+  last: number;
+}
+
+/** A tick refused by a rule (README "Bad input and faults"), with what it carried. */
+export interface RejectedJson {
+  reason: string;
+  /** the wire symbol as text (padding dropped; any byte shown, JSON-escaped) */
+  symbol: string;
+  sec: number;
+  nsec: number;
+  sequence: number;
+  price: number;
+  exp: number;
 }
 
 /** An anomaly as served and written (`--anomalies-out`). */
@@ -167,6 +196,38 @@ export function lateJson(l: LateEvent, symbol: string): LateJson {
     seq: l.seq,
     price: scalePrice(l.price, l.exp),
     size: l.size,
+  };
+}
+
+/** The 8 wire bytes of a symbol as text, whatever they hold (trailing padding dropped). */
+export function rawSymbol(lo: number, hi: number): string {
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    out += String.fromCharCode(((i < 4 ? lo : hi) >>> (8 * (i % 4))) & 255);
+  }
+  return out.replace(/[\0 ]+$/, "");
+}
+
+/** A rejected tick in JSON form. */
+export function rejectedJson(r: RejectedEvent): RejectedJson {
+  return {
+    reason: REJECT_NAMES[r.reason] ?? "unknown",
+    symbol: rawSymbol(r.symbolLo, r.symbolHi),
+    sec: r.sec,
+    nsec: r.nsec,
+    sequence: r.seq,
+    price: r.price,
+    exp: r.exp,
+  };
+}
+
+/** A notice in JSON form. */
+export function noticeJson(n: NoticeEvent): NoticeJson {
+  return {
+    code: NOTICE_NAMES[n.code] ?? "unknown",
+    session: n.session,
+    first: n.first,
+    last: n.last,
   };
 }
 

@@ -11,7 +11,14 @@
 import type { EventSink } from "./sink.ts";
 import type { MarketState } from "../server/state.ts";
 import type { Hub } from "../server/hub.ts";
-import type { AnomalyJson, BarJson, GapJson, LateJson } from "../server/messages.ts";
+import type {
+  AnomalyJson,
+  BarJson,
+  GapJson,
+  LateJson,
+  NoticeJson,
+  RejectedJson,
+} from "../server/messages.ts";
 import type { BarEvent } from "../bars/bar.ts";
 import type { TickEvent } from "../pipeline/events.ts";
 
@@ -34,6 +41,12 @@ export class MarketSink implements EventSink {
   }
   tick(t: TickEvent): void {
     this.hub.tickEvent(t);
+  }
+  notice(j: NoticeJson): void {
+    this.hub.notice("notice", j);
+  }
+  rejected(j: RejectedJson): void {
+    this.hub.notice("rejected", j);
   }
   anomaly(j: AnomalyJson): void {
     this.state.onAnomaly(j);

@@ -1,6 +1,6 @@
 /**
  * What the summary needs from the event stream: anomalies counted by
- * kind, and the first late ticks (bounded).
+ * kind, and the first late ticks, notices and rejected ticks (bounded).
  *
  * @example
  * ```ts
@@ -12,15 +12,17 @@
  * @module
  */
 import type { EventSink } from "./sink.ts";
-import type { AnomalyJson, LateJson } from "../server/messages.ts";
+import type { AnomalyJson, LateJson, NoticeJson, RejectedJson } from "../server/messages.ts";
 
-/** Late ticks kept for the summary. */
-const MAX_LATE = 100;
+/** Late ticks, notices and rejected ticks kept for the summary (each). */
+const MAX_KEPT = 100;
 
 /** Summary bookkeeping. */
 export class RunRecord implements EventSink {
   readonly anomaliesByKind: Record<string, number> = {};
   readonly lateEvents: LateJson[] = [];
+  readonly notices: NoticeJson[] = [];
+  readonly rejectedEvents: RejectedJson[] = [];
   anomalies = 0;
 
   anomaly(j: AnomalyJson): void {
@@ -28,6 +30,12 @@ export class RunRecord implements EventSink {
     this.anomaliesByKind[j.kind] = (this.anomaliesByKind[j.kind] ?? 0) + 1;
   }
   late(j: LateJson): void {
-    if (this.lateEvents.length < MAX_LATE) this.lateEvents.push(j);
+    if (this.lateEvents.length < MAX_KEPT) this.lateEvents.push(j);
+  }
+  notice(j: NoticeJson): void {
+    if (this.notices.length < MAX_KEPT) this.notices.push(j);
+  }
+  rejected(j: RejectedJson): void {
+    if (this.rejectedEvents.length < MAX_KEPT) this.rejectedEvents.push(j);
   }
 }

@@ -15,7 +15,8 @@
  * ```
  * @module
  */
-import type { EventHandlers, TickEvent } from "../pipeline/events.ts";
+import type { TickEvent } from "../pipeline/events.ts";
+import type { EventHandlers } from "../pipeline/event_reader.ts";
 import type { BarEvent } from "../bars/bar.ts";
 import type { ModelFlag } from "../anomaly/scorer.ts";
 import {
@@ -28,6 +29,10 @@ import {
   type LateJson,
   lateJson,
   modelFlagJson,
+  type NoticeJson,
+  noticeJson,
+  type RejectedJson,
+  rejectedJson,
 } from "../server/messages.ts";
 
 /** A consumer of pipeline events; every method is optional. */
@@ -40,6 +45,8 @@ export interface EventSink {
   /** a trade or quote a subscriber (or the cluster) asked for */
   tick?(t: TickEvent, symbol: string): void;
   anomaly?(j: AnomalyJson): void;
+  notice?(j: NoticeJson): void;
+  rejected?(j: RejectedJson): void;
   /** called on every main-loop pass: write out what is buffered */
   flush?(): void;
   /** the end: write out and release; may wait (acknowledgements) */
@@ -68,6 +75,7 @@ export class Fanout {
     const take = <K extends keyof EventSink>(k: K) => this.sinks.filter((s) => s[k] !== undefined);
     const bar = take("bar"), late = take("late"), gap = take("gap");
     const tick = take("tick"), symbol = take("symbol");
+    const notice = take("notice"), rejected = take("rejected");
     const name = (id: number) => this.names[id];
     const h: EventHandlers = {
       symbol: (id, n) => {
@@ -92,6 +100,18 @@ export class Fanout {
     if (gap.length) {
       h.gap = (session, first, last) => {
         for (const s of gap) s.gap!({ session, first, last });
+      };
+    }
+    if (notice.length) {
+      h.notice = (n) => {
+        const j = noticeJson(n);
+        for (const s of notice) s.notice!(j);
+      };
+    }
+    if (rejected.length) {
+      h.rejected = (r) => {
+        const j = rejectedJson(r);
+        for (const s of rejected) s.rejected!(j);
       };
     }
     if (tick.length) {

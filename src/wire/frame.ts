@@ -170,6 +170,32 @@ export function symbolName(lo: number, hi: number): string {
   return s;
 }
 
+/**
+ * Characters a symbol may hold: letters, digits and `. - _ / : ^ $ # + = @ ! ~ %`
+ * (real tickers such as BRK.A, BF/B, ES=F, ^GSPC, BTC-USD). Control bytes,
+ * spaces inside, HTML (`< > & " '`), backquote, backslash and `*` are refused.
+ */
+const SYMBOL_CHARS = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_/:^$#+=@!~%") {
+  SYMBOL_CHARS[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * True when the 8 wire bytes hold a valid symbol: 1 to 8 allowed characters,
+ * then only padding (NUL or space). Two different wire symbols never map to
+ * the same name this way.
+ */
+export function validSymbol(lo: number, hi: number): boolean {
+  let end = false, n = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = i < 4 ? (lo >>> (8 * i)) & 255 : (hi >>> (8 * (i - 4))) & 255;
+    if (c === 0 || c === 0x20) end = true;
+    else if (end || SYMBOL_CHARS[c] === 0) return false;
+    else n++;
+  }
+  return n > 0;
+}
+
 /** Packs a symbol (at most 8 ASCII characters) into lo/hi words. */
 export function packSymbol(name: string): [number, number] {
   if (name.length < 1 || name.length > 8 || !/^[\x21-\x7e]+$/.test(name)) {

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { symbolName } from "../wire/frame.ts";
+import { symbolName, validSymbol } from "./frame.ts";
 
 /** Fixed-capacity symbol table. */
 export class SymbolTable {
@@ -45,7 +45,10 @@ export class SymbolTable {
     return this.names.length;
   }
 
-  /** Index of the symbol, adding it when new; -1 (counted) when full. */
+  /**
+   * Index of the symbol, adding it when new; -1 (counted) when full, -2
+   * when a new symbol is not valid (`validSymbol`: never stored).
+   */
   intern(lo: number, hi: number): number {
     let h = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) &
       this.mask;
@@ -55,6 +58,7 @@ export class SymbolTable {
       if (this.keyLo[h] === lo && this.keyHi[h] === hi) return s;
       h = (h + 1) & this.mask;
     }
+    if (!validSymbol(lo, hi)) return -2;
     if (this.names.length >= this.capacity) {
       this.overflow++;
       return -1;
