@@ -17,6 +17,7 @@ import { StartError } from "./app/lifecycle.ts";
 import { runStandalone } from "./app/standalone.ts";
 import { runProcessor } from "./app/processor.ts";
 import { runGateway } from "./app/gateway.ts";
+import { Interrupted } from "./cluster/nats.ts";
 
 /** Runs the chosen role; returns the exit code. */
 async function runRole(opts: RunOptions, signal: AbortSignal): Promise<number> {
@@ -54,6 +55,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await runRole(opts, ac.signal);
   } catch (e) {
+    if (e instanceof Interrupted) {
+      console.error(`tickwire: ${e.message}`);
+      return 130;
+    }
     if (!(e instanceof StartError || e instanceof NativeLibError)) throw e;
     console.error(`tickwire: ${e.message}`);
     return e instanceof StartError ? 2 : 1;

@@ -61,6 +61,8 @@ export function parseIsoNs(v: string): [number, number] | undefined {
   const m = ISO_NS.exec(v);
   const ms = m ? Date.parse(`${m[1]}Z`) : NaN;
   if (!m || Number.isNaN(ms)) return undefined;
+  // a real calendar date and time: 2026-02-30 or 24:00:00 do not round-trip
+  if (new Date(ms).toISOString().slice(0, 19) !== m[1]) return undefined;
   return [ms / 1000, Number((m[2] ?? "").padEnd(9, "0"))];
 }
 

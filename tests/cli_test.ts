@@ -101,7 +101,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
     assert.equal(out.code, 0, stderr);
     assert.match(
       stderr,
-      /tickwire synth \| [\d.]+k? ticks\/s \| ticks [\d.]+[kM]? \| ring [\d.]+% \| drops 0/,
+      /tickwire synth \(drop\) \| [\d.]+k? ticks\/s \| ticks [\d.]+[kM]? \| ring [\d.]+% \| drops 0/,
     );
     const s = JSON.parse(stdout.trim());
     for (const k of REQUIRED) assert.equal(typeof s[k], "number");

@@ -57,7 +57,7 @@ class BarClient {
       } else if (m.type === "caught_up") this.caughtUp = true;
       else if (m.type === "trade") this.trades.push(m);
       else if (m.type === "anomaly") {
-        const key = `${m.symbol}|${m.seq}|${m.kind}`;
+        const key = `${m.symbol}|${m.sequence}|${m.kind}`;
         this.anomalies.set(key, (this.anomalies.get(key) ?? 0) + 1);
         if (m.stream_seq <= this.lastSeq) this.outOfOrder++;
         this.lastSeq = m.stream_seq;

@@ -409,7 +409,9 @@ Deno.test("anomalies reach WebSocket subscribers and /v1/anomalies", async () =>
     c.send({ op: "subscribe", id: 1, channels: ["anomalies"], symbols: ["*"] });
     await c.waitFor((m) => m.type === "ack");
     const a = await c.waitFor((m) => m.type === "anomaly", 10_000);
-    for (const k of ["symbol", "time", "seq", "score", "kind"]) assert.ok(k in a, k);
+    for (const k of ["symbol", "time", "sequence", "score", "kind"]) assert.ok(k in a, k);
+    // one key, one meaning: seq counts this connection's messages, sequence is the tick's
+    assert.equal(a.seq, c.msgs.indexOf(a) + 1);
     const list = (await getJson(`${u}/v1/anomalies?since=0`)).body.anomalies;
     assert.ok(list.length >= 1);
     const later =

@@ -151,8 +151,10 @@ int tw_run_dpdk(tw_feed *f) {
     free(words);
     return -1;
   }
+  /* keep what EAL said: a vdev that failed to probe (a missing or broken
+   * capture) leaves no port, and its reason is only in the log */
   if (logf) fclose(logf);
-  free(logbuf);
+  logf = NULL;
 
   uint16_t pid = UINT16_MAX;
   if (port_id != UINT16_MAX) {
@@ -191,9 +193,14 @@ int tw_run_dpdk(tw_feed *f) {
     else if ((drc = rte_eth_dev_start(pid)) != 0)
       why = "rte_eth_dev_start failed";
   }
-  if (why) {
+  if (why && pid == UINT16_MAX && logbuf && loglen > 0) {
+    tw_feed_fail(f, "dpdk: %s. EAL said: %s", why, log_tail(logbuf, loglen));
+  } else if (why) {
     tw_feed_fail(f, "dpdk: %s%s%s", why, drc ? ": " : "",
                  drc ? rte_strerror(-drc) : "");
+  }
+  free(logbuf);
+  if (why) {
     if (pool) rte_mempool_free(pool);
     rte_eal_cleanup();
     free(words);

@@ -13,7 +13,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { RunOptions } from "../cli/args.ts";
-import { ClusterError, connectNats, ensureStream } from "../cluster/nats.ts";
+import { ClusterError, connectNats, ensureStream, Interrupted } from "../cluster/nats.ts";
 import { GatewayFeed, type GatewayStats } from "../cluster/gateway_feed.ts";
 import { MarketState } from "../server/state.ts";
 import { ServerStartError } from "../server/app.ts";
@@ -29,8 +29,8 @@ export interface GatewaySummary {
   error?: string;
 }
 
-async function connect(o: RunOptions): Promise<NatsConnection> {
-  const nc = await connectNats(o.nats!, "tickwire-gateway", o.quiet, o.natsTimeoutMs);
+async function connect(o: RunOptions, signal?: AbortSignal): Promise<NatsConnection> {
+  const nc = await connectNats(o.nats!, "tickwire-gateway", o.quiet, o.natsTimeoutMs, signal);
   try {
     await ensureStream(nc, {
       name: o.stream,
@@ -39,6 +39,7 @@ async function connect(o: RunOptions): Promise<NatsConnection> {
       replicas: o.replicas,
       timeoutMs: o.natsTimeoutMs,
       createOnly: true, // the processors own the stream's settings
+      signal,
     });
   } catch (e) {
     await nc.close();
@@ -52,8 +53,8 @@ const unavailable = {
     "own server (--http) for quotes",
 };
 
-async function start(o: RunOptions, life: Lifecycle, t0: number) {
-  const nc = await connect(o);
+async function start(o: RunOptions, life: Lifecycle, t0: number, signal?: AbortSignal) {
+  const nc = await connect(o, signal);
   life.onAbort(() => nc.close());
   const js = jetstream(nc, { timeout: 5000 });
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
@@ -88,6 +89,7 @@ async function start(o: RunOptions, life: Lifecycle, t0: number) {
 }
 
 const startError = (e: unknown) => {
+  if (e instanceof Interrupted) return e;
   if (e instanceof ClusterError) return new StartError(`--nats: ${e.message}`);
   if (e instanceof ServerStartError) return new StartError(e.message);
   return undefined;
@@ -97,7 +99,7 @@ const startError = (e: unknown) => {
 export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<GatewaySummary> {
   const t0 = performance.now();
   const life = new Lifecycle();
-  const g = await life.start(() => start(o, life, t0), startError);
+  const g = await life.start(() => start(o, life, t0, signal), startError);
   const end = await waitForStop(
     {
       periodMs: 50,

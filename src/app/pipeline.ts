@@ -22,8 +22,9 @@ import { ringCounters } from "../ring/ring.ts";
 import { type LoadedModel, loadModel, ModelError } from "../anomaly/model.ts";
 import { Scorer } from "../anomaly/scorer.ts";
 import { FEATURE_NAMES } from "../anomaly/features.ts";
+import { barStateBytes } from "../bars/options.ts";
 import { type EventSink, Fanout } from "../sinks/sink.ts";
-import { AnomaliesFileSink, BarsFileSink, NdjsonWriter } from "../sinks/ndjson.ts";
+import { AnomaliesFileSink, BarsFileSink, type FileSink, NdjsonWriter } from "../sinks/ndjson.ts";
 import { MarketSink } from "../sinks/market.ts";
 import { RunRecord } from "../sinks/record.ts";
 import { MarketState } from "../server/state.ts";
@@ -59,10 +60,29 @@ interface Running {
   fanout: Fanout;
   record: RunRecord;
   bars?: BarsFileSink;
+  files: FileSink[];
   http?: Http;
   feed?: NativeFeed;
   scorer?: Scorer;
   t0: number;
+}
+
+/** Most memory the bar state may take: half the machine, and never past 16 GiB. */
+function barMemoryLimit(): number {
+  return Math.min(16 * 2 ** 30, Deno.systemMemoryInfo().total / 2);
+}
+
+/** Refuses, before anything starts, a bar stage that cannot fit. */
+function checkMemory(o: RunOptions): void {
+  const need = barStateBytes({ ...o, fill: o.fill === "prev" }), limit = barMemoryLimit();
+  if (need <= limit) return;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  throw new StartError(
+    `bar state for --max-symbols ${o.maxSymbols}, --windows ${o.windows.join(",")} and ` +
+      `--lateness ${o.latenessMs}ms needs ${gib(need)} GiB, more than the ${gib(limit)} GiB ` +
+      "allowed (half this machine's memory): lower --max-symbols, drop a small window or " +
+      "lower --lateness",
+  );
 }
 
 async function checkModel(o: RunOptions): Promise<LoadedModel | undefined> {
@@ -115,8 +135,8 @@ function openFile(flag: string, path: string): NdjsonWriter {
 }
 
 /** The NDJSON sinks the command line asks for. */
-function fileSinks(o: RunOptions, life: Lifecycle): { bars?: BarsFileSink; sinks: EventSink[] } {
-  const sinks: EventSink[] = [];
+function fileSinks(o: RunOptions, life: Lifecycle): { bars?: BarsFileSink; sinks: FileSink[] } {
+  const sinks: FileSink[] = [];
   let bars: BarsFileSink | undefined;
   if (o.barsOut) {
     sinks.push(bars = new BarsFileSink(openFile("--bars-out", o.barsOut)));
@@ -217,6 +237,7 @@ function startFeed(r: Running): void {
 
 async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promise<Running> {
   if (role.abort) life.onAbort(() => role.abort!());
+  checkMemory(o);
   const model = await checkModel(o);
   const host = await startHost(o, role, model);
   life.onAbort(() => host.abort());
@@ -229,10 +250,12 @@ async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promis
     host,
     record,
     fanout: new Fanout(o.windows, FEATURE_NAMES, []),
+    files: [],
     t0: performance.now(),
   };
   const files = fileSinks(o, life);
   r.bars = files.bars;
+  r.files = files.sinks;
   const served = startHttp(r, role, life);
   r.fanout = new Fanout(o.windows, FEATURE_NAMES, [
     record,
@@ -271,6 +294,7 @@ function statusInput(r: Running) {
   const cv = snapshot(c);
   return {
     feed: r.cfg.kind,
+    policy: r.o.policy,
     ticks: cv.ticks,
     fill: rc.used / rc.capacity,
     drops: rc.drops,
@@ -303,6 +327,7 @@ async function stop(
     : null;
   const s = buildSummary({
     feed: r.cfg.kind,
+    policy: r.o.policy,
     stoppedBy: end.reason,
     elapsedS,
     counters: snapshot(r.host.counters),
@@ -310,10 +335,11 @@ async function stop(
     feedStats,
     record: r.record,
     latency: r.host.latency.summary(),
-    barsOutLines: r.bars?.lines ?? 0,
+    files: r.files,
     model,
   });
-  if (end.error) s.error = end.error;
+  const failed = r.files.map((f) => f.failure()).filter((x) => x !== undefined);
+  if (end.error || failed.length) s.error = [end.error, ...failed].filter((x) => x).join("; ");
   role.finish?.(s);
   return s;
 }

@@ -13,7 +13,7 @@
  */
 import type { RunOptions } from "../cli/args.ts";
 import { ClusterPublisher } from "../cluster/publisher.ts";
-import { ClusterError } from "../cluster/nats.ts";
+import { ClusterError, Interrupted } from "../cluster/nats.ts";
 import { ClusterSink } from "../sinks/cluster.ts";
 import { TickWant } from "../pipeline/shared.ts";
 import { StartError } from "./lifecycle.ts";
@@ -22,7 +22,7 @@ import type { Summary } from "./summary.ts";
 
 const ACK_TIMEOUT_MS = 30_000;
 
-async function connect(o: RunOptions): Promise<ClusterPublisher> {
+async function connect(o: RunOptions, signal?: AbortSignal): Promise<ClusterPublisher> {
   const shard = o.shard ? `-${o.shard.index}/${o.shard.count}` : "";
   try {
     return await ClusterPublisher.start({
@@ -35,9 +35,11 @@ async function connect(o: RunOptions): Promise<ClusterPublisher> {
         maxBytes: o.streamMaxBytes,
         replicas: o.replicas,
         timeoutMs: o.natsTimeoutMs,
+        signal,
       },
     });
   } catch (e) {
+    if (e instanceof Interrupted) throw e;
     if (e instanceof ClusterError) throw new StartError(`--nats: ${e.message}`);
     throw e;
   }
@@ -45,7 +47,7 @@ async function connect(o: RunOptions): Promise<ClusterPublisher> {
 
 /** Runs a processor; returns the summary with its `cluster` part. */
 export async function runProcessor(o: RunOptions, signal?: AbortSignal): Promise<Summary> {
-  const publisher = await connect(o);
+  const publisher = await connect(o, signal);
   const sink = new ClusterSink(publisher, ACK_TIMEOUT_MS);
   return runPipeline(o, signal, {
     sinks: [sink],

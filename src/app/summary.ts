@@ -16,6 +16,7 @@ import type { WorkerDone } from "../pipeline/protocol.ts";
 import type { FeedStats } from "../native/feed.ts";
 import type { Percentiles } from "../pipeline/latency.ts";
 import type { RunRecord } from "../sinks/record.ts";
+import type { FileSink } from "../sinks/ndjson.ts";
 import type { ScorerSummary } from "../anomaly/scorer.ts";
 import type { PublisherStats } from "../cluster/publisher.ts";
 import type { LateJson, NoticeJson, RejectedJson } from "../server/messages.ts";
@@ -33,6 +34,8 @@ export type ModelSummary = ScorerSummary & {
 /** The JSON summary printed at exit. */
 export interface Summary {
   feed: string;
+  /** what a full receive ring did: drop (counted in ring_drops) or block (the feed waited) */
+  policy: "drop" | "block";
   stopped_by: StopReason;
   elapsed_s: number;
   frames: number;
@@ -94,6 +97,12 @@ export interface Summary {
   bar_updates: number;
   event_waits: number;
   bars_out_lines: number;
+  /** lines of --bars-out / --anomalies-out not written because a write failed */
+  bars_out_lost: number;
+  anomalies_out_lines: number;
+  anomalies_out_lost: number;
+  /** flat bars not made: one advance would have made more than MAX_FILL (--fill prev) */
+  fill_skipped: number;
   bar_state_bytes: number;
   anomalies: number;
   anomalies_by_kind: Record<string, number>;
@@ -110,6 +119,7 @@ export interface Summary {
 /** Everything a summary is made of. */
 export interface SummaryParts {
   feed: string;
+  policy: "drop" | "block";
   stoppedBy: StopReason;
   elapsedS: number;
   counters: CounterValues;
@@ -117,7 +127,7 @@ export interface SummaryParts {
   feedStats: FeedStats;
   record: RunRecord;
   latency: Percentiles;
-  barsOutLines: number;
+  files: FileSink[];
   model: ModelSummary | null;
 }
 
@@ -154,6 +164,17 @@ function rejectedByReason(c: CounterValues): Record<string, number> {
   return Object.fromEntries(by.map((n, i) => [REJECT_NAMES[i + 1], n]).filter(([, n]) => n));
 }
 
+function fileCounts(files: FileSink[]) {
+  const of = (flag: string) => files.find((f) => f.flag === flag)?.w;
+  const bars = of("--bars-out"), anomalies = of("--anomalies-out");
+  return {
+    bars_out_lines: bars?.lines ?? 0,
+    bars_out_lost: bars?.lost ?? 0,
+    anomalies_out_lines: anomalies?.lines ?? 0,
+    anomalies_out_lost: anomalies?.lost ?? 0,
+  };
+}
+
 function labels(w: WorkerDone): Record<string, number> {
   return Object.fromEntries(
     LABEL_NAMES.map((l, i) => [l, w.labels[i]]).filter(([l, n]) => l !== "none" && n),
@@ -165,6 +186,7 @@ export function buildSummary(p: SummaryParts): Summary {
   const c = p.counters, fs = p.feedStats, w = p.worker;
   const s: Summary = {
     feed: p.feed,
+    policy: p.policy,
     stopped_by: p.stoppedBy,
     elapsed_s: Number(p.elapsedS.toFixed(3)),
     frames: c.frames,
@@ -207,7 +229,8 @@ export function buildSummary(p: SummaryParts): Summary {
     late_events: p.record.lateEvents,
     bar_updates: w.barUpdates,
     event_waits: w.eventWaits,
-    bars_out_lines: p.barsOutLines,
+    ...fileCounts(p.files),
+    fill_skipped: w.fillSkipped,
     bar_state_bytes: w.barStateBytes,
     anomalies: p.record.anomalies,
     anomalies_by_kind: p.record.anomaliesByKind,

@@ -39,7 +39,7 @@
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { BAR, BarFlag, type BarHandler, LATE } from "./bar.ts";
-import { barDepth, type BarOptions, barStateBytes, FIELDS } from "./options.ts";
+import { barDepth, type BarOptions, barStateBytes, FIELDS, MAX_FILL } from "./options.ts";
 
 const B = BAR.slot, LT = LATE.slot;
 
@@ -66,6 +66,8 @@ export class BarAggregator {
   updates = 0;
   /** Late ticks (their bar was already final). */
   late = 0;
+  /** Flat bars not made because one advance would have made more than MAX_FILL. */
+  fillSkipped = 0;
   /** Late ticks per symbol. */
   readonly lateBySymbol: Float64Array;
   /** Bars a symbol may have open per window. */
@@ -95,15 +97,14 @@ export class BarAggregator {
   private readonly rec = new Float64Array(Math.max(BAR.slots, LATE.slots));
 
   constructor(private readonly opts: BarOptions, private readonly out: BarHandler) {
-    const { windowsMs, latenessMs, alignOffsetMs, maxSymbols } = opts;
-    const depth = barDepth(opts); // checks the options
-    this.win = Float64Array.from(windowsMs);
-    this.nw = windowsMs.length;
-    this.cap = maxSymbols;
-    this.off = alignOffsetMs;
-    this.lateness = latenessMs;
-    this.fill = opts.fill;
-    this.depth = depth;
+    const { windowsMs, maxSymbols } = opts;
+    const depth = this.depth = barDepth(opts); // checks the options
+    [this.nw, this.cap, this.off] = [windowsMs.length, maxSymbols, opts.alignOffsetMs];
+    [this.lateness, this.fill, this.win] = [
+      opts.latenessMs,
+      opts.fill,
+      Float64Array.from(windowsMs),
+    ];
     this.st = new Float64Array(this.nw * maxSymbols * depth * FIELDS);
     this.openList = windowsMs.map(() => new Int32Array(maxSymbols * depth));
     this.openCount = new Int32Array(this.nw);
@@ -115,10 +116,7 @@ export class BarAggregator {
     this.lateBySymbol = new Float64Array(maxSymbols);
   }
 
-  /**
-   * Advances the watermark to `ms` if later (wall-clock close of a quiet
-   * feed); closes what became final.
-   */
+  /** Advances the watermark to `ms` if later (quiet feeds, ticks); closes what became final. */
   advanceTo(ms: number): void {
     if (ms <= this.watermark) return;
     this.watermark = ms;
@@ -288,27 +286,29 @@ export class BarAggregator {
 
   /** Publishes flat bars for symbol s from its last final bar up to `upTo` (a bar start). */
   private fillTo(w: number, s: number, upTo: number): void {
-    const fi = w * this.cap + s, W = this.win[w];
+    const fi = w * this.cap + s, W = this.win[w], f = this.rec, c = this.lastClose[fi];
     if (this.lastFinalStart[fi] === -Infinity) return; // nothing to carry yet
+    // bounded: at most MAX_FILL flat bars per advance; the rest are counted, not made
+    const skip = (upTo - this.lastFinalStart[fi]) / W - MAX_FILL;
+    if (skip > 0) {
+      this.fillSkipped += skip;
+      this.lastFinalStart[fi] += skip * W;
+    }
     for (let start = this.lastFinalStart[fi] + W; start <= upTo; start += W) {
-      const f = this.rec, i = 0;
-      const c = this.lastClose[fi];
-      f[i + B.window] = w;
-      f[i + B.symbol] = s;
-      f[i + B.start] = start;
-      f[i + B.end] = start + W;
-      f[i + B.open] =
-        f[i + B.high] =
-        f[i + B.low] =
-        f[i + B.close] =
+      f[B.window] = w;
+      f[B.symbol] = s;
+      f[B.start] = start;
+      f[B.end] = start + W;
+      f[B.open] =
+        f[B.high] =
+        f[B.low] =
+        f[B.close] =
           c;
-      f[i + B.exp] = this.lastExp[fi];
-      f[i + B.volume] = 0;
-      f[i + B.trades] = 0;
-      f[i + B.pv] = 0;
-      f[i + B.firstSeq] = f[i + B.lastSeq] = -1;
-      f[i + B.flags] = BarFlag.final | BarFlag.filled;
-      f[i + B.revision] = 0;
+      f[B.exp] = this.lastExp[fi];
+      f[B.volume] = f[B.trades] = f[B.pv] = 0;
+      f[B.firstSeq] = f[B.lastSeq] = -1;
+      f[B.flags] = BarFlag.final | BarFlag.filled;
+      f[B.revision] = 0;
       this.out.bar(f);
       this.finalBars++;
       this.lastFinalStart[fi] = start;

@@ -29,6 +29,9 @@ export interface BarOptions {
 /** Most bars of one symbol and window that may be open at once. */
 export const MAX_DEPTH = 64;
 
+/** Most flat bars `--fill prev` makes for one symbol and window in one advance. */
+export const MAX_FILL = 10_000;
+
 /** Float64 fields of one bar's state record in the aggregator. */
 export const FIELDS = 19;
 

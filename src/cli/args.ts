@@ -234,7 +234,8 @@ function parseHttp(v: RawValues) {
     throw new UsageError("--http and --no-http contradict each other");
   }
   const host = m[1].replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  const loopback = host === "localhost" || host === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
   const token = v.token as string | undefined;
   if (token !== undefined && token.length < 8) {
     throw new UsageError("--token: use at least 8 characters");
@@ -293,7 +294,7 @@ function parseRing(s: (k: string) => string | undefined) {
     idle: oneOf("idle", s("idle"), IDLE_KINDS, "sleep"),
     spins: num("spins", s("spins"), 200, 0, 1e9),
     sleepUs: num("sleep-us", s("sleep-us"), 100, 1, 1e6),
-    policy: oneOf("policy", s("policy"), ["drop", "block"] as const, "drop"),
+    policy: oneOf("policy", s("policy"), ["drop", "block"] as const, "drop"), // see replayPolicy
     ringSize,
     maxRecord,
     maxSymbols: num("max-symbols", s("max-symbols"), 4096, 1, 1 << 20),
@@ -329,6 +330,14 @@ function parseFeed(feed: FeedName, s: (k: string) => string | undefined, v: RawV
   };
 }
 
+/**
+ * The default --policy: a file can wait, so replays from captures (pcap,
+ * DPDK with --exit-on-eof) block instead of dropping; live sources drop.
+ */
+function replayPolicy(o: RunOptions): "drop" | "block" {
+  return o.feed === "pcap" || (o.feed === "dpdk" && o.exitOnEof) ? "block" : "drop";
+}
+
 /** Checks that need the whole command line. */
 function checkWhole(o: RunOptions): void {
   if (o.role === "gateway" && !o.http) {
@@ -336,6 +345,12 @@ function checkWhole(o: RunOptions): void {
   }
   if (o.help) return;
   if (o.feed === "pcap" && !o.pcap) throw new UsageError("--feed pcap needs --pcap FILE");
+  const stop = o.eal?.split(/\s+/).find((a) => /^(-h|--help|-v|--version)$/.test(a));
+  if (stop !== undefined) {
+    throw new UsageError(
+      `--eal: '${stop}' makes DPDK print and exit instead of running; leave it out`,
+    );
+  }
   if (o.feed === "dpdk" && o.eal === undefined) {
     throw new UsageError(
       '--feed dpdk needs --eal "EAL ARGS" (e.g. "--no-huge --no-pci --no-shconf -m 512 --vdev=...")',
@@ -369,6 +384,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     ...cluster,
     help: v.help === true,
   };
+  if (s("policy") === undefined) o.policy = replayPolicy(o);
   checkWhole(o);
   return o;
 }

@@ -233,7 +233,11 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
         "off from 1 us up to it",
       ].join("\n"),
     },
-    policy: { arg: "P", help: "full ring: drop (default; counted) | block (backoff)" },
+    policy: {
+      arg: "P",
+      help:
+        "full ring: drop (counted) | block (backoff); default\nblock for captures (pcap, dpdk --exit-on-eof), drop live",
+    },
     "ring-size": { arg: "BYTES", help: "ring data bytes, power of two, K/M suffix (8M)" },
     "max-record": { arg: "BYTES", help: "largest datagram accepted (9216)" },
     "max-symbols": { arg: "N", help: "symbol capacity (4096); more is counted, not stored" },

@@ -4,7 +4,7 @@
  * @example
  * ```ts
  * import { formatStatus } from "./status.ts";
- * console.log(formatStatus({ feed: "synth", rate: 1.5e5, ticks: 2e6, fill: 0.01, drops: 0, gaps: 0, malformed: 0 }));
+ * console.log(formatStatus({ feed: "synth", policy: "drop", rate: 1.5e5, ticks: 2e6, fill: 0.01, drops: 0, gaps: 0, malformed: 0 }));
  * ```
  * @module
  */
@@ -12,6 +12,8 @@
 /** Inputs of one status line. */
 export interface StatusInput {
   feed: string;
+  /** full-ring policy: drop or block */
+  policy: string;
   rate: number;
   ticks: number;
   fill: number;
@@ -29,7 +31,7 @@ function si(x: number): string {
 
 /** One status line (no newline). */
 export function formatStatus(s: StatusInput): string {
-  return `tickwire ${s.feed} | ${si(s.rate)} ticks/s | ticks ${si(s.ticks)} | ring ${
+  return `tickwire ${s.feed} (${s.policy}) | ${si(s.rate)} ticks/s | ticks ${si(s.ticks)} | ring ${
     (s.fill * 100).toFixed(1)
   }% | drops ${si(s.drops)} | gaps ${s.gaps} | malformed ${s.malformed}`;
 }

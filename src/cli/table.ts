@@ -49,15 +49,31 @@ export type RawValues = Record<string, string | string[] | boolean | undefined>;
  * values that start with a dash (EAL arguments: `--eal "--no-huge ..."`)
  * are taken as values; node:util parseArgs refuses them otherwise.
  */
-export function joinOptionValues(argv: string[], valued: ReadonlySet<string>): string[] {
+export function joinOptionValues(
+  argv: string[],
+  valued: ReadonlySet<string>,
+  known: ReadonlySet<string> = valued,
+): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a.startsWith("--") && !a.includes("=") && valued.has(a.slice(2)) && i + 1 < argv.length) {
-      out.push(`${a}=${argv[++i]}`);
-    } else out.push(a);
+    const takes = a.startsWith("--") && !a.includes("=") && valued.has(a.slice(2));
+    if (!takes || i + 1 >= argv.length) {
+      out.push(a);
+      continue;
+    }
+    // a value never swallows the next option: `--bars-out --quiet` is a missing value
+    if (isOption(argv[i + 1], known)) {
+      throw new UsageError(`${a} needs a value, got the option ${argv[i + 1].split("=")[0]}`);
+    }
+    out.push(`${a}=${argv[++i]}`);
   }
   return out;
+}
+
+/** True when `a` names an option of the table (`--name` or `--name=...`). */
+function isOption(a: string, known: ReadonlySet<string>): boolean {
+  return a.startsWith("--") && known.has(a.slice(2).split("=")[0]);
 }
 
 /** Names of the options that take a value. */
@@ -78,7 +94,7 @@ export function tokenize(argv: string[], t: OptionTable): RawValues {
   }
   try {
     return parseArgs({
-      args: joinOptionValues(argv, valuedOptions(t)),
+      args: joinOptionValues(argv, valuedOptions(t), new Set(Object.keys(t))),
       strict: true,
       allowPositionals: false,
       options,
@@ -115,9 +131,9 @@ export function num(
   if (v === undefined) return def;
   const s = v.trim();
   const x = Number(s);
-  if (
-    s === "" || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x < min || x > max
-  ) {
+  // plain decimal only: no 0x10, 1e3, Infinity
+  const form = int ? /^-?\d+$/ : /^-?(\d+\.?\d*|\.\d+)$/;
+  if (!form.test(s) || !Number.isFinite(x) || x < min || x > max) {
     const what = int ? "a whole number" : "a number";
     throw new UsageError(`--${name}: expected ${what} from ${min} to ${max}, got '${v}'`);
   }

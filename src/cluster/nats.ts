@@ -27,11 +27,27 @@ export interface StreamSettings {
   retentionMs: number;
   maxBytes: number;
   replicas: number;
+  /** Ctrl-C: stop trying at once */
+  signal?: AbortSignal;
 }
 
 /** Thrown when NATS cannot be reached or the stream cannot be set up. */
 export class ClusterError extends Error {
   override name = "ClusterError";
+}
+
+/** A signal (Ctrl-C) came while NATS was being reached: exit at once. */
+export class Interrupted extends ClusterError {
+  override name = "Interrupted";
+}
+
+/** Rejects with Interrupted when `signal` aborts (never settles without one). */
+function aborted(signal?: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const stop = () => reject(new Interrupted("interrupted while connecting to NATS"));
+    if (signal?.aborted) stop();
+    signal?.addEventListener("abort", stop, { once: true });
+  });
 }
 
 /** True when the stream's limits or subjects differ from what this process wants. */
@@ -52,6 +68,7 @@ export async function connectNats(
   name: string,
   quiet = false,
   connectTimeoutMs = SETUP_MS,
+  signal?: AbortSignal,
 ): Promise<NatsConnection> {
   const first = connect({
     servers,
@@ -76,7 +93,7 @@ export async function connectNats(
   });
   let nc: NatsConnection;
   try {
-    nc = await Promise.race([first, timeout]);
+    nc = await Promise.race([first, timeout, aborted(signal)]);
   } catch (e) {
     first.then((c) => c.close()).catch(() => {});
     if (e instanceof ClusterError) throw e;
@@ -118,6 +135,7 @@ export async function ensureStream(nc: NatsConnection, s: StreamSettings): Promi
   const deadline = Date.now() + (s.timeoutMs ?? SETUP_MS);
   let last = "";
   while (Date.now() < deadline) {
+    if (s.signal?.aborted) throw new Interrupted("interrupted while setting up the NATS stream");
     try {
       const jsm = await jetstreamManager(nc, { timeout: 5000 });
       try {

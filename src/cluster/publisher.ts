@@ -101,7 +101,13 @@ export class ClusterPublisher {
 
   /** Connects and sets up the stream; throws ClusterError when it cannot. */
   static async start(o: PublisherOptions): Promise<ClusterPublisher> {
-    const nc = await connectNats(o.servers, o.name, o.quiet, o.stream.timeoutMs);
+    const nc = await connectNats(
+      o.servers,
+      o.name,
+      o.quiet,
+      o.stream.timeoutMs,
+      o.stream.signal,
+    );
     try {
       await ensureStream(nc, o.stream);
     } catch (e) {

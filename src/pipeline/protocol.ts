@@ -84,4 +84,6 @@ export interface WorkerDone {
   rowsDropped: number;
   /** rejected-tick reports dropped because the event ring was full (the counts are exact) */
   rejectedReportDrops: number;
+  /** flat bars not made (--fill prev bounded per advance) */
+  fillSkipped: number;
 }

@@ -163,7 +163,8 @@ export class Sequencer {
   private classify(i: number, first: number, count: number): number {
     const expected = this.next[i];
     const backAt1 = first === 1 && expected > 1 + count && this.frames - this.began[i] > RECENT;
-    if (this.closed[i] === 1 || backAt1) {
+    const repeatedEnd = count === 0 && first === expected; // another copy of the end frame
+    if ((this.closed[i] === 1 && !repeatedEnd) || backAt1) {
       this.restarts++;
       this.start(i, first, count);
       return SeqResult.restart;

@@ -116,6 +116,7 @@ function run(msg: WorkerStart): WorkerDone {
     rowsWritten: consumer.rows?.written ?? 0,
     rowsDropped: consumer.rows?.dropped ?? 0,
     rejectedReportDrops: events.rejectedDrops,
+    fillSkipped: bars?.fillSkipped ?? 0,
   };
 }
 

@@ -71,6 +71,10 @@ export class Connection {
   replay?: Replay;
   /** the replay reached the end of the stream once */
   caughtUp = false;
+  /** wrong tokens sent */
+  authFailures = 0;
+  /** when the socket was taken over (ms) */
+  readonly opened = Date.now();
   private readonly conflated = new Map<string, string>();
   private dropped = 0;
   private slow = false;

@@ -76,16 +76,25 @@ export interface HubOptions extends DeliveryOptions {
   unavailable?: Record<string, string>;
   /** told whenever the set of wanted per-tick events changes */
   onDemand?: (d: Demand) => void;
+  /** wrong tokens a socket may send before it is closed (3) */
+  maxAuthFailures?: number;
+  /** a socket that has not authenticated by then is closed, ms (10 s) */
+  authTimeoutMs?: number;
 }
+
+/** Close code for a socket that failed to authenticate. */
+export const CLOSE_AUTH = 4008;
 
 /** Counters shown in /v1/stats and /metrics. */
 export interface HubStats extends DeliveryStats {
   clients: number;
+  /** sockets closed for wrong tokens or for not authenticating in time */
+  auth_closed: number;
 }
 
 /** The subscription hub. */
 export class Hub {
-  readonly stats: HubStats = { clients: 0, ...newDeliveryStats() };
+  readonly stats: HubStats = { clients: 0, auth_closed: 0, ...newDeliveryStats() };
   private readonly clients = new Set<Connection>();
   private readonly timer: ReturnType<typeof setInterval>;
   private lastHeartbeat = Date.now();
@@ -133,19 +142,25 @@ export class Hub {
   private onMessage(c: Connection, data: unknown): void {
     const e = parseEnvelope(data, this.opts.maxMessageBytes);
     if ("code" in e) return c.error(e.id, e.code, e.message);
-    if (e.op === "auth") {
-      const token = e.fields.token;
-      if (this.opts.token && typeof token === "string" && timingSafeEqual(token, this.opts.token)) {
-        c.authed = true;
-        return c.send(ackBody("auth", e.id, {}));
-      }
-      return c.error(e.id, ErrorCode.notAuthenticated, "bad token");
-    }
+    if (e.op === "auth") return this.onAuth(c, e);
     if (!c.authed) {
       const why = 'authenticate first: {"op":"auth","token":...}';
       return c.error(e.id, ErrorCode.notAuthenticated, why);
     }
     this.onOp(c, e);
+  }
+
+  private onAuth(c: Connection, e: Envelope): void {
+    const token = e.fields.token;
+    if (this.opts.token && typeof token === "string" && timingSafeEqual(token, this.opts.token)) {
+      c.authed = true;
+      return c.send(ackBody("auth", e.id, {}));
+    }
+    c.error(e.id, ErrorCode.notAuthenticated, "bad token");
+    if (++c.authFailures >= (this.opts.maxAuthFailures ?? 3)) {
+      this.stats.auth_closed++;
+      c.ws.close(CLOSE_AUTH, "too many wrong tokens");
+    }
   }
 
   private onOp(c: Connection, e: Envelope): void {
@@ -220,7 +235,9 @@ export class Hub {
     const trades = [];
     for (const s of names) {
       const t = st.latestTick(s)?.trade;
-      if (t) trades.push({ symbol: s, ...t });
+      if (t) {
+        trades.push({ symbol: s, time: t.time, price: t.price, size: t.size, sequence: t.seq });
+      }
     }
     c.send(body("snapshot", { bars, trades }));
   }
@@ -238,10 +255,16 @@ export class Hub {
 
   // ------------------------------------------------------------ periodic
 
-  /** Heartbeats, stats, and what waited for slow clients that recovered. */
+  /** Heartbeats, stats, unauthenticated sockets, and what waited for slow clients. */
   private tick(): void {
-    for (const c of this.clients) c.recover();
-    const now = Date.now();
+    const now = Date.now(), deadline = now - (this.opts.authTimeoutMs ?? 10_000);
+    for (const c of this.clients) {
+      c.recover();
+      if (!c.authed && c.opened < deadline) {
+        this.stats.auth_closed++;
+        c.ws.close(CLOSE_AUTH, "authentication timed out");
+      }
+    }
     if (now - this.lastHeartbeat < this.opts.heartbeatMs) return;
     this.lastHeartbeat = now;
     const hb = heartbeatBody(now);

@@ -268,15 +268,26 @@ function featureJson(names: FeatureNames, values: ArrayLike<number>): Record<str
   return Object.fromEntries(names.map((n, i) => [n, values[i]]));
 }
 
-/** A WebSocket body: `{"type":TYPE,...fields}`. */
+/**
+ * A WebSocket body: `{"type":TYPE,...fields}`. On the socket `seq` is the
+ * connection's own message counter, so a tick's exchange sequence travels
+ * as `sequence` (late ticks and anomalies carry it as `seq` elsewhere).
+ */
 export function body(type: string, fields: object): string {
-  const rest = JSON.stringify(fields);
+  const rest = JSON.stringify(onSocket(fields));
   return rest === "{}" ? `{"type":"${type}"}` : `{"type":"${type}",${rest.slice(1)}`;
 }
 
 /** A final bar or anomaly with its stream position (gateways). */
 export function durableBody(kind: "bar" | "anomaly", fields: object, streamSeq: number): string {
-  return `{"type":"${kind}","stream_seq":${streamSeq},${JSON.stringify(fields).slice(1)}`;
+  return `{"type":"${kind}","stream_seq":${streamSeq},${JSON.stringify(onSocket(fields)).slice(1)}`;
+}
+
+/** Fields as sent on a socket: a tick's `seq` becomes `sequence` (one key, one meaning). */
+function onSocket(fields: object): object {
+  if (!("seq" in fields)) return fields;
+  const { seq, ...rest } = fields as { seq: unknown };
+  return { ...rest, sequence: seq };
 }
 
 /** The answer to a request: its op, id and the connection's subscriptions (channel -> symbols). */
