@@ -215,3 +215,36 @@ Deno.test("hub: with --slow-policy disconnect a slow client is closed with 4009"
   assert.equal(h.hub.stats.slow_disconnects, 1);
   assert.equal(h.hub.stats.clients, 0, "a closed client is forgotten");
 });
+
+Deno.test("hub: three wrong tokens close the socket; a socket that never authenticates times out", async () => {
+  using h = setup({ token: "s3cret-token", authTimeoutMs: 100 });
+  const a = h.connect(false);
+  for (let i = 0; i < 3; i++) a.request({ op: "auth", id: i, token: `wrong-${i}-xxxx` });
+  assert.equal(a.closed?.code, 4008);
+  const idle = h.connect(false), good = h.connect(false);
+  good.request({ op: "auth", id: 1, token: "s3cret-token" });
+  await new Promise((r) => setTimeout(r, 250)); // past the timeout, a periodic pass ran
+  assert.equal(idle.closed?.code, 4008, "the idle unauthenticated socket was closed");
+  assert.equal(good.closed, undefined, "the authenticated one stays");
+  assert.equal(h.hub.stats.auth_closed, 2);
+});
+
+Deno.test("hub: late ticks and anomalies carry one seq (the connection's) and the tick's sequence", () => {
+  using h = setup();
+  const a = h.connect();
+  a.request({ op: "subscribe", id: 1, channels: ["bars:1s", "anomalies"], symbols: ["AAPL"] });
+  a.take();
+  h.hub.late({ symbol: "AAPL", time: "2026-01-02T00:00:00Z", seq: 777, price: 1, size: 1 });
+  h.hub.anomaly({
+    symbol: "AAPL",
+    time: "2026-01-02T00:00:00Z",
+    seq: 888,
+    score: 9,
+    kind: "stale",
+  });
+  const raw = a.sent.filter((x) => typeof x === "string") as string[];
+  for (const text of raw) assert.equal(text.match(/"seq":/g)?.length, 1, text);
+  const [late, anomaly] = a.take();
+  assert.deepEqual([late.seq, late.sequence], [3, 777]);
+  assert.deepEqual([anomaly.seq, anomaly.sequence], [4, 888]);
+});

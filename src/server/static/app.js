@@ -165,16 +165,21 @@
     }`;
   }
 
+  /** Fills a <select> with options whose labels are set as text (never markup). */
+  function options(select, values, selected) {
+    select.replaceChildren(...values.map((v) => {
+      const o = document.createElement("option");
+      o.textContent = v;
+      o.selected = v === selected;
+      return o;
+    }));
+  }
+
   async function init() {
     const { symbols, windows } = await getJson("/v1/symbols");
     const usable = windows.filter((w) => !/^\d+ms$/.test(w)); // the chart's time unit is a second
-    $("window").innerHTML = usable.map((w) => `<option>${w}</option>`).join("");
-    const fill = (list) => {
-      const cur = $("symbol").value;
-      $("symbol").innerHTML = list.map((s) =>
-        `<option${s.symbol === cur ? " selected" : ""}>${s.symbol}</option>`
-      ).join("");
-    };
+    options($("window"), usable, usable[0]);
+    const fill = (list) => options($("symbol"), list.map((s) => s.symbol), $("symbol").value);
     fill(symbols);
     state.window = usable[0];
     state.symbol = symbols[0]?.symbol ?? null;
@@ -199,6 +204,9 @@
     }, 3000);
   }
   init().catch((e) => {
-    document.body.insertAdjacentHTML("beforeend", `<p role="alert">${e.message}</p>`);
+    const p = document.createElement("p");
+    p.setAttribute("role", "alert");
+    p.textContent = e.message; // names and messages are text, never markup
+    document.body.append(p);
   });
 })();
