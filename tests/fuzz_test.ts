@@ -5,17 +5,7 @@ import { TickConsumer } from "../src/pipeline/consumer.ts";
 import { C } from "../src/pipeline/counters.ts";
 import { udpPacket } from "../src/net/pcap.ts";
 import { hasDpdk } from "../src/native/lib.ts";
-import { lastJson, tempDir, tickwire } from "./helpers.ts";
-
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { lastJson, rng, tempDir, tickwire } from "./helpers.ts";
 
 function baseFrames(): Uint8Array[] {
   const out: Uint8Array[] = [];

@@ -255,3 +255,24 @@ export async function candlePixels(
     return n;
   })()`) as number;
 }
+
+/** Small deterministic PRNG (mulberry32), so a failing run can be replayed. */
+export function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Sends SIGINT and fails (after a SIGKILL) if the process has not ended within `ms`. */
+export async function stopWithin(bg: Background, ms: number): Promise<Run> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((r) => timer = setTimeout(() => r("hung"), ms));
+  const r = await Promise.race([bg.stop(), hung]);
+  clearTimeout(timer);
+  if (r !== "hung") return r;
+  bg.child.kill("SIGKILL");
+  throw new Error(`SIGINT was not honoured within ${ms} ms`);
+}

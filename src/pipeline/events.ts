@@ -27,7 +27,7 @@
  * @module
  */
 import { RingProducer } from "../ring/ring.ts";
-import { defineRecord, readRecord, type RecordFields } from "../ring/records.ts";
+import { defineRecord, type RecordFields } from "../ring/records.ts";
 import { Idler } from "./idle.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { BAR, type BarEvent, type BarHandler, LATE, type LateEvent } from "../bars/bar.ts";

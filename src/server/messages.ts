@@ -157,22 +157,33 @@ export function barLine(j: BarJson, b: BarEvent): string {
   return JSON.stringify(line);
 }
 
-/** A trade from its parts (price already in instrument units). */
-export function tradeJson(
-  symbol: string,
-  sec: number,
-  nsec: number,
-  price: number,
-  size: number,
-  side: number,
-  sequence: number,
-): TradeJson {
-  return { symbol, time: isoNs(sec, nsec), price, size, side: sideName(side), sequence };
+/** The parts of a trade (price already in instrument units, side as on the wire). */
+export interface TradeParts {
+  symbol: string;
+  sec: number;
+  nsec: number;
+  price: number;
+  size: number;
+  side: number;
+  seq: number;
+}
+
+/** A trade from its parts. */
+export function tradeJson(t: TradeParts): TradeJson {
+  const { symbol, price, size } = t;
+  return {
+    symbol,
+    time: isoNs(t.sec, t.nsec),
+    price,
+    size,
+    side: sideName(t.side),
+    sequence: t.seq,
+  };
 }
 
 /** A trade event in JSON form. */
 export function tradeEventJson(t: TickEvent, symbol: string): TradeJson {
-  return tradeJson(symbol, t.sec, t.nsec, scalePrice(t.price, t.exp), t.size, t.side, t.seq);
+  return tradeJson({ ...t, symbol, price: scalePrice(t.price, t.exp) });
 }
 
 /** A quote event in JSON form. */

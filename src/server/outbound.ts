@@ -166,7 +166,15 @@ export function encodeTradeBatchMessage(symbol: string, flat: number[], count: n
 }
 
 function tradeFields(t: Trade, symbol: string): TradeJson {
-  return tradeJson(symbol, t.timeSec(), t.timeNsec(), t.price(), t.size(), t.side(), t.seq());
+  const [sec, nsec, price, size, side, seq] = [
+    t.timeSec(),
+    t.timeNsec(),
+    t.price(),
+    t.size(),
+    t.side(),
+    t.seq(),
+  ];
+  return tradeJson({ symbol, sec, nsec, price, size, side, seq });
 }
 
 /** Opens a message, checking the file identifier; throws on anything else. */
