@@ -473,3 +473,29 @@ Deno.test("semantic fuzz: 100,000 frames of a real stream with hostile values mi
   assert.ok(volume.size > 1000, `${volume.size} bars`);
   assert.deepEqual(got, volume);
 });
+
+Deno.test("11. three wrong tokens close a socket; the API needs the token, the page does not", async () => {
+  const bg = startTickwire(["--http", "127.0.0.1:0", "--token", "s3cret-token", "--no-model"]);
+  try {
+    await bg.ready;
+    const ws = new WebSocket(`${bg.url().replace("http", "ws")}/v1/stream`);
+    const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
+    const errors: number[] = [];
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data as string);
+      if (m.type === "error") errors.push(m.code);
+    };
+    await new Promise((r) => ws.onopen = r);
+    for (let i = 0; i < 5; i++) ws.send(JSON.stringify({ op: "auth", id: i, token: `nope-${i}` }));
+    assert.equal(await closed, 4008);
+    assert.deepEqual(errors, [4008, 4008, 4008], "three answers, then the socket is gone");
+    const noToken = await fetch(`${bg.url()}/v1/health`);
+    assert.equal(noToken.status, 401);
+    await noToken.body?.cancel();
+    const page = await fetch(`${bg.url()}/`); // the dashboard's files are public (no data)
+    assert.equal(page.status, 200);
+    await page.body?.cancel();
+  } finally {
+    await bg.stop();
+  }
+});
