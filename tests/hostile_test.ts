@@ -486,9 +486,9 @@ Deno.test("11. three wrong tokens close a socket; the API needs the token, the p
       if (m.type === "error") errors.push(m.code);
     };
     await new Promise((r) => ws.onopen = r);
-    for (let i = 0; i < 5; i++) ws.send(JSON.stringify({ op: "auth", id: i, token: `nope-${i}` }));
+    for (let i = 0; i < 3; i++) ws.send(JSON.stringify({ op: "auth", id: i, token: `nope-${i}` }));
     assert.equal(await closed, 4008);
-    assert.deepEqual(errors, [4008, 4008, 4008], "three answers, then the socket is gone");
+    assert.deepEqual(errors, [4008, 4008, 4008], "an answer to each, then the socket is gone");
     const noToken = await fetch(`${bg.url()}/v1/health`);
     assert.equal(noToken.status, 401);
     await noToken.body?.cancel();
