@@ -17,7 +17,7 @@
 import { CHECKSUM_SEED, FrameReader, mixTick, tickPrice } from "../wire/frame.ts";
 import { SymbolTable } from "../wire/symbols.ts";
 import { MAX_JUMP, SeqResult, Sequencer } from "./sequencer.ts";
-import { checkValues, Reject, tickMs, TimeGuard } from "./guard.ts";
+import { checkValues, Reject, tickMs, tickMsAt, TimeGuard } from "./guard.ts";
 import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
@@ -116,8 +116,8 @@ export class TickConsumer {
   private readonly fbuf = new Float32Array(FEATURES);
   /** Anomaly events dropped because the event ring was full. */
   anomalyDrops = 0;
-  // [0] first sequence of the open frame, [1] its receive time (ns)
-  private readonly frameSeq = new Float64Array(2);
+  // [0] first sequence of the open frame, [1] its receive time (ns), [2] its time limit (ms)
+  private readonly frameSeq = new Float64Array(3);
   private readonly clock?: () => number;
   private readonly maxGapEvents: number;
   private announced = 0;
@@ -164,7 +164,8 @@ export class TickConsumer {
     const h = r.header;
     this.frameSeq[0] = h.firstSeqHi() * TWO32 + h.firstSeqLo();
     this.frameSeq[1] = rxHi * TWO32 + rxLo;
-    this.guard.frame();
+    // [2]: event time past which a tick needs the exact time rules (ms)
+    this.frameSeq[2] = this.guard.frame(this.bars?.watermark ?? -Infinity);
     const want = this.want === undefined ? 0 : this.want[0];
     for (let i = this.seq.skip; i < n; i++) this.admit(r.tick(i), i, want, bytes);
     // every tick of the frame has been folded into its bars: stamp it
@@ -220,14 +221,22 @@ export class TickConsumer {
 
   /** The rules a tick must pass before it is taken (see guard.ts). */
   private admit(t: Tick, i: number, want: number, bytes: Uint8Array): void {
-    const why = checkValues(t);
+    const dv = this.reader.view, at = t.bb_pos, why = checkValues(dv, at);
     if (why !== Reject.none) return this.reject(why, t, this.frameSeq[0] + i);
+    // one comparison on the usual path; past the frame's limit, the exact rules
+    if (tickMsAt(dv, at) > this.frameSeq[2]) return this.beyond(t, i, want, bytes);
+    if (this.guard.heldCount > 0) this.release(false, want); // the held ones were outliers
+    this.take(t, i, want);
+  }
+
+  /** Past the frame's time limit: the wall clock rejects, far ahead of the watermark holds. */
+  private beyond(t: Tick, i: number, want: number, bytes: Uint8Array): void {
     const g = this.guard, bars = this.bars, ms = tickMs(t);
     if (g.pastWall(ms)) return this.reject(Reject.implausible, t, this.frameSeq[0] + i);
     if (bars !== undefined && g.ahead(ms, bars.watermark)) {
       return this.holdAhead(t, i, want, bytes, ms);
     }
-    if (g.heldCount > 0) this.release(false, want); // the held ones were outliers
+    if (g.heldCount > 0) this.release(false, want);
     this.take(t, i, want);
   }
 

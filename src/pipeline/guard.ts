@@ -61,18 +61,27 @@ export const MIN_EXP = -12, MAX_EXP = 6;
 export const CONFIRM = 3;
 
 const TRADE = TickKind.Trade;
+// byte offsets in the Tick struct (schemas/tickwire.fbs)
+const NSEC = 4, PRICE_LO = 16, PRICE_HI = 20, PRICE2_HI = 32, KIND = 40, EXP = 42;
 /** a price's high word must stay below this: prices below 2^53 */
 const HI_LIMIT = 1 << 21;
 
-/** Value rules; 0 when the tick may be taken. */
-export function checkValues(t: Tick): number {
-  if (t.tsNsec() >= 1e9) return Reject.time;
-  const exp = t.priceExp();
+/** Value rules for the Tick struct at byte `at` of `dv`; 0 when it may be taken. */
+export function checkValues(dv: DataView, at: number): number {
+  if (dv.getUint32(at + NSEC, true) >= 1e9) return Reject.time;
+  const exp = dv.getInt8(at + EXP);
   if (exp < MIN_EXP || exp > MAX_EXP) return Reject.exponent;
-  const hi = t.priceHi(), hi2 = t.price2Hi();
+  const hi = dv.getInt32(at + PRICE_HI, true), hi2 = dv.getInt32(at + PRICE2_HI, true);
   if (hi < 0 || hi >= HI_LIMIT || hi2 < 0 || hi2 >= HI_LIMIT) return Reject.price;
-  if (t.kind() === TRADE && hi === 0 && t.priceLo() === 0) return Reject.price;
+  if (hi === 0 && dv.getUint8(at + KIND) === TRADE && dv.getUint32(at + PRICE_LO, true) === 0) {
+    return Reject.price;
+  }
   return Reject.none;
+}
+
+/** Event time of the Tick struct at byte `at` of `dv`, whole milliseconds. */
+export function tickMsAt(dv: DataView, at: number): number {
+  return dv.getUint32(at, true) * 1000 + Math.floor(dv.getUint32(at + NSEC, true) / 1e6);
 }
 
 /** Event time of a tick, whole milliseconds. */
@@ -102,9 +111,16 @@ export class TimeGuard {
 
   constructor(private readonly o: GuardOptions) {}
 
-  /** Once per frame: the wall-clock limit of live feeds. */
-  frame(): void {
-    if (this.o.live && this.o.maxSkewMs > 0) this.wallLimit = Date.now() + this.o.maxSkewMs;
+  /**
+   * Once per frame: the wall-clock limit of live feeds; returns the event
+   * time below which a tick passes the time rules without a closer look
+   * (the watermark only grows within the frame, so this errs on the safe side).
+   */
+  frame(watermark: number): number {
+    if (this.o.maxSkewMs <= 0) return Infinity;
+    if (this.o.live) this.wallLimit = Date.now() + this.o.maxSkewMs;
+    const ahead = watermark > -Infinity ? watermark + this.o.maxSkewMs : Infinity;
+    return Math.min(ahead, this.wallLimit);
   }
 
   /** True when the tick is past the wall clock's limit (live feeds): rejected at once. */

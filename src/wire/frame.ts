@@ -114,6 +114,11 @@ export class FrameReader {
     return -1;
   }
 
+  /** The frame's bytes as a DataView (positions as in `tick(i).bb_pos`): one load per field. */
+  get view(): DataView {
+    return this.dv;
+  }
+
   /** Number of ticks in the open frame. */
   get count(): number {
     return this.n;
