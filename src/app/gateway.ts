@@ -102,7 +102,7 @@ export async function runGateway(o: RunOptions, signal?: AbortSignal): Promise<G
   const g = await life.start(() => start(o, life, t0, signal), startError);
   const end = await waitForStop(
     {
-      periodMs: 50,
+      wait: () => new Promise((r) => setTimeout(r, 50)),
       check: () =>
         g.nc.isClosed() ? { reason: "error", error: "NATS connection closed" } : undefined,
       pass: () => {},

@@ -59,8 +59,8 @@ export interface Loop {
   check(): { reason: StopReason; error?: string } | undefined;
   /** the pass's work (read events, status line) */
   pass(): void;
-  /** ms between passes */
-  periodMs: number;
+  /** waits until there is work for the next pass, or a while (a timeout) */
+  wait(): Promise<unknown>;
 }
 
 /** Runs passes until a signal, `durationS` (0 = none) or the loop's own check. */
@@ -76,6 +76,6 @@ export async function waitForStop(
     if (stop) return stop;
     if (durationS > 0 && performance.now() - t0 >= durationS * 1000) return { reason: "duration" };
     loop.pass();
-    await new Promise((r) => setTimeout(r, loop.periodMs));
+    await loop.wait();
   }
 }

@@ -270,8 +270,10 @@ async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promis
 /** Runs until the feed ends, a signal, or --duration. */
 function run(r: Running, signal?: AbortSignal) {
   const status = new StatusLine(r.o.quiet ? 0 : r.o.statusInterval);
+  let stamp = 0;
   const loop = {
-    periodMs: 10,
+    // woken by the Worker as soon as it publishes events; at least every 100 ms for the checks
+    wait: () => r.host.waitEvents(stamp, 100),
     check: () => {
       const st = r.feed!.state();
       if (st === FeedState.failed) return { reason: "error" as StopReason, error: r.feed!.error() };
@@ -281,6 +283,7 @@ function run(r: Running, signal?: AbortSignal) {
       return undefined;
     },
     pass: () => {
+      stamp = r.host.eventStamp(); // before reading: a publish after this wakes the wait
       status.show(() => statusInput(r));
       r.host.events.poll(r.fanout.handlers);
       r.fanout.flush();

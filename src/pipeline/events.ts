@@ -145,16 +145,31 @@ export class EventWriter implements BarHandler {
   private readonly idle = new Idler("sleep", { spins: 50, sleepUs: 200 });
   private readonly enc = new TextEncoder();
 
-  constructor(sab: SharedArrayBuffer) {
+  /**
+   * `signal`: a shared word bumped and notified whenever events become
+   * visible, so the reader can sleep until there is something to read.
+   */
+  constructor(
+    sab: SharedArrayBuffer,
+    private readonly signal?: { word: Int32Array; index: number },
+  ) {
     this.p = new RingProducer(sab);
     this.f64 = new Float64Array(sab, 0, sab.byteLength >> 3);
+  }
+
+  /** Wakes a reader waiting on the signal word. */
+  private wakeReader(): void {
+    const s = this.signal;
+    if (s === undefined) return;
+    Atomics.add(s.word, s.index, 1);
+    Atomics.notify(s.word, s.index);
   }
 
   /** Reserves `bytes`, waiting for the reader while the ring is full; returns the float64 index. */
   reserve(bytes: number): number {
     let at = this.p.tryReserve(bytes);
     if (at < 0) {
-      this.p.publish();
+      if (this.p.publish()) this.wakeReader(); // the reader must drain for room to come
       this.idle.reset();
       while ((at = this.p.tryReserve(bytes)) < 0) {
         this.waits++;
@@ -302,13 +317,14 @@ export class EventWriter implements BarHandler {
     this.commit(REJECTED.bytes);
   }
 
-  /** Makes written events visible. */
+  /** Makes written events visible, and wakes the reader. */
   flush(): void {
-    this.p.publish();
+    if (this.p.publish()) this.wakeReader();
   }
 
   /** Flushes and marks the stream finished. */
   close(): void {
     this.p.close();
+    this.wakeReader();
   }
 }

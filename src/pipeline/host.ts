@@ -95,6 +95,20 @@ export class PipelineHost {
     return h;
   }
 
+  /** The event counter now: read it before polling, then `waitEvents` from it. */
+  eventStamp(): number {
+    return Atomics.load(this.control, Ctl.events);
+  }
+
+  /**
+   * Resolves as soon as the Worker publishes events after `stamp` was read
+   * (no fixed-period timer on the way to subscribers), or after `timeoutMs`.
+   */
+  waitEvents(stamp: number, timeoutMs: number): Promise<unknown> {
+    const w = Atomics.waitAsync(this.control, Ctl.events, stamp, timeoutMs);
+    return w.async ? w.value : Promise.resolve();
+  }
+
   /** Sets the word that tells the Worker which per-tick events are wanted (TickWant bits). */
   setWant(bits: number): void {
     Atomics.store(this.control, Ctl.want, bits);

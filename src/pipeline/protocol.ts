@@ -23,6 +23,8 @@ export const Ctl = {
   wake: 1,
   /** slot: which per-tick events subscribers want (TickWant bits) */
   want: 2,
+  /** slot: bumped (and notified) each time events are published; the main thread waits on it */
+  events: 3,
   /** command: keep consuming */
   run: 0,
   /** command: finish once the ring is closed and empty */

@@ -26,7 +26,7 @@ declare const self: Worker & { close(): void };
 
 function run(msg: WorkerStart): WorkerDone {
   const ring = new RingConsumer(msg.ring);
-  const events = new EventWriter(msg.events);
+  const events = new EventWriter(msg.events, { word: msg.control, index: Ctl.events });
   const bars = msg.bars ? new BarAggregator(msg.bars, events) : undefined;
   const now = native().symbols.tw_now_ns;
   const consumer = new TickConsumer({

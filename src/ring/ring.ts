@@ -315,15 +315,16 @@ export class RingProducer {
     return this.drops;
   }
 
-  /** Makes every committed record visible with one release store. */
-  publish(): void {
-    if (this.pending === 0) return;
+  /** Makes every committed record visible with one release store; false when there was none. */
+  publish(): boolean {
+    if (this.pending === 0) return false;
     this.published += this.pending;
     this.write64(L.OFF_PUBLISHED, this.published);
     this.pending = 0;
     // release: record bytes written above are visible to a consumer that
     // loads (acquire) this index.
     Atomics.store(this.i32, L.OFF_WRITE / 4, this.head | 0);
+    return true;
   }
 
   /** Publishes and marks the ring finished. */
