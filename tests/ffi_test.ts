@@ -68,6 +68,8 @@ Deno.test("the library exports only its public API", async () => {
     "tw_layout",
     "tw_now_ns",
     "tw_ring_check",
+    "tw_ring_park",
+    "tw_ring_wake",
     "tw_stat_name",
     "tw_state_name",
     "tw_thread_timer_slack",

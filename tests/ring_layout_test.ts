@@ -30,6 +30,8 @@ const KEYS: [string, number][] = [
   ["REC_OFF_RX_LO", L.REC_OFF_RX_LO],
   ["REC_OFF_RX_HI", L.REC_OFF_RX_HI],
   ["STATE_COUNT", L.STATE_COUNT],
+  ["OFF_WAKE", L.OFF_WAKE],
+  ["OFF_SLEEPING", L.OFF_SLEEPING],
 ];
 
 Deno.test("C and TypeScript agree on every ring layout number", () => {

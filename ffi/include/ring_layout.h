@@ -19,9 +19,11 @@
  *      132     4  producer  closed flag: 1 once the producer has finished
  *      136     8  producer  drops: records refused because the ring was full
  *      144     8  producer  records published
- *      152   104  -         reserved (rest of the producer's 128-byte block)
+ *      152     4  producer  wake word (futex): bumped to wake a parked consumer
+ *      156   100  -         reserved (rest of the producer's 128-byte block)
  *      256     4  consumer  read index, free-running uint32 (byte count)
- *      260   124  -         reserved (consumer's 128-byte block)
+ *      260     4  consumer  sleeping flag: 1 while the consumer parks (or is about to)
+ *      264   120  -         reserved (consumer's 128-byte block)
  *      384   cap  both      data: records
  *
  * The base need only be 16-byte aligned (all V8 guarantees for a
@@ -50,6 +52,23 @@
  * after it is done with the bytes; the producer loads it with ACQUIRE before
  * overwriting them. (JavaScript Atomics are sequentially consistent, which
  * is at least as strong as both.)
+ *
+ * Parking (a consumer with nothing to read sleeps in the kernel and the
+ * producer wakes it only when it is parked; no lost wake-up):
+ *   consumer (tw_ring_park)          producer (tw_producer_publish)
+ *   v = wake            (relaxed)    write = head             (release)
+ *   sleeping = 1        (relaxed)    fence                    (seq_cst)
+ *   fence               (seq_cst)    if sleeping              (relaxed)
+ *   if write != read or closed:        wake += 1              (relaxed)
+ *     sleeping = 0; return             futex_wake(&wake)
+ *   futex_wait(&wake, v, timeout)
+ *   sleeping = 0        (relaxed)
+ * The two seq_cst fences order each side's store before its load, so at
+ * least one side sees the other: either the consumer sees the new write
+ * index and does not sleep, or the producer sees `sleeping` and bumps
+ * `wake`, and futex_wait (which compares `wake` with v in the kernel)
+ * returns at once or is woken. Anyone may wake a parked consumer with
+ * tw_ring_wake (the main thread does, to hand the Worker a command).
  */
 #ifndef TICKWIRE_RING_LAYOUT_H
 #define TICKWIRE_RING_LAYOUT_H
@@ -60,7 +79,7 @@
 #include <stdint.h>
 
 #define TW_RING_MAGIC 0x47525754u
-#define TW_RING_VERSION 1u
+#define TW_RING_VERSION 2u
 #define TW_RING_OFF_MAGIC 0
 #define TW_RING_OFF_VERSION 4
 #define TW_RING_OFF_CAPACITY 8
@@ -70,7 +89,9 @@
 #define TW_RING_OFF_CLOSED 132
 #define TW_RING_OFF_DROPS 136
 #define TW_RING_OFF_PUBLISHED 144
+#define TW_RING_OFF_WAKE 152
 #define TW_RING_OFF_READ 256
+#define TW_RING_OFF_SLEEPING 260
 #define TW_RING_DATA_OFF 384
 #define TW_RING_MIN_CAPACITY 4096u
 #define TW_RING_ALIGN 16u
@@ -107,13 +128,15 @@ typedef struct {
   _Atomic uint32_t closed;    /* release after the final write index */
   _Atomic uint64_t drops;     /* relaxed: a statistic */
   _Atomic uint64_t published; /* relaxed: a statistic */
-  uint8_t reserved[104];
+  _Atomic uint32_t wake;      /* futex word: relaxed bumps, ordered by the fences above */
+  uint8_t reserved[100];
 } tw_ring_producer_block;
 
 /* The consumer's block: only the consumer stores here. */
 typedef struct {
-  _Atomic uint32_t read; /* release by the consumer, acquire by the producer */
-  uint8_t reserved[124];
+  _Atomic uint32_t read;     /* release by the consumer, acquire by the producer */
+  _Atomic uint32_t sleeping; /* relaxed, ordered by the seq_cst fences (parking above) */
+  uint8_t reserved[120];
 } tw_ring_consumer_block;
 
 /* The whole ring: the data area of `capacity` bytes follows `consumer`. */
@@ -141,7 +164,9 @@ _Static_assert(offsetof(tw_ring_mem, producer.write) == TW_RING_OFF_WRITE, "writ
 _Static_assert(offsetof(tw_ring_mem, producer.closed) == TW_RING_OFF_CLOSED, "closed");
 _Static_assert(offsetof(tw_ring_mem, producer.drops) == TW_RING_OFF_DROPS, "drops");
 _Static_assert(offsetof(tw_ring_mem, producer.published) == TW_RING_OFF_PUBLISHED, "published");
+_Static_assert(offsetof(tw_ring_mem, producer.wake) == TW_RING_OFF_WAKE, "wake");
 _Static_assert(offsetof(tw_ring_mem, consumer.read) == TW_RING_OFF_READ, "read");
+_Static_assert(offsetof(tw_ring_mem, consumer.sleeping) == TW_RING_OFF_SLEEPING, "sleeping");
 _Static_assert(sizeof(tw_ring_mem) == TW_RING_DATA_OFF, "data follows the blocks");
 _Static_assert(TW_RING_OFF_READ - TW_RING_OFF_WRITE >= 128, "blocks 128 bytes apart");
 _Static_assert(sizeof(tw_rec_header) == TW_REC_HDR, "record header");
@@ -176,6 +201,8 @@ enum {
   TW_LAYOUT_REC_OFF_RX_LO,
   TW_LAYOUT_REC_OFF_RX_HI,
   TW_LAYOUT_STATE_COUNT,
+  TW_LAYOUT_OFF_WAKE,
+  TW_LAYOUT_OFF_SLEEPING,
   TW_LAYOUT_KEYS
 };
 

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, a stats index or the ring layout changes. */
-#define TW_ABI_VERSION 4u
+#define TW_ABI_VERSION 5u
 
 /* Return codes (negative errno-style values). */
 #define TW_OK 0
@@ -67,6 +67,18 @@ TW_API const char *tw_state_name(int32_t i);
  * does not fit). Any thread.
  */
 TW_API int32_t tw_ring_check(const void *mem, uint64_t len);
+
+/*
+ * Consumer side of the ring at `mem` (validated as by tw_ring_check): parks
+ * the calling thread until the producer publishes, tw_ring_wake is called,
+ * or `timeout_ns` passes (the handshake is in ring_layout.h). Returns 1 when
+ * records (or the end) were already there, 0 after a wait, <0 on a bad ring.
+ * Blocks: call it from the consumer's own thread (a Worker).
+ */
+TW_API int32_t tw_ring_park(void *mem, uint64_t len, uint64_t timeout_ns);
+
+/* Wakes a consumer parked in tw_ring_park on that ring. Any thread. */
+TW_API int32_t tw_ring_wake(void *mem, uint64_t len);
 
 /*
  * Starts a feed thread that produces into the ring at `mem` (validated as by

@@ -70,6 +70,8 @@ TW_API int64_t tw_layout(int32_t key) {
     case TW_LAYOUT_REC_OFF_RX_LO: return TW_REC_OFF_RX_LO;
     case TW_LAYOUT_REC_OFF_RX_HI: return TW_REC_OFF_RX_HI;
     case TW_LAYOUT_STATE_COUNT: return TW_STATE_COUNT;
+    case TW_LAYOUT_OFF_WAKE: return TW_RING_OFF_WAKE;
+    case TW_LAYOUT_OFF_SLEEPING: return TW_RING_OFF_SLEEPING;
     default: return -1;
   }
 }
@@ -112,6 +114,17 @@ TW_API const char *tw_state_name(int32_t i) {
 
 TW_API int32_t tw_ring_check(const void *mem, uint64_t len) {
   return tw_ring_validate(mem, len);
+}
+
+TW_API int32_t tw_ring_park(void *mem, uint64_t len, uint64_t timeout_ns) {
+  int rc = tw_ring_validate(mem, len);
+  return rc != TW_OK ? rc : tw_ring_park_mem(mem, timeout_ns);
+}
+
+TW_API int32_t tw_ring_wake(void *mem, uint64_t len) {
+  int rc = tw_ring_validate(mem, len);
+  if (rc == TW_OK) tw_ring_wake_mem(mem);
+  return rc;
 }
 
 TW_API int32_t tw_last_error(char *buf, int32_t len) {

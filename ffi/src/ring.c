@@ -1,7 +1,12 @@
 /* ring.c - producer side of the SPSC ring; layout in include/ring_layout.h */
+#define _GNU_SOURCE
 #include "ring.h"
 
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../include/tickwire.h"
 
@@ -43,6 +48,8 @@ int tw_producer_attach(tw_producer *p, void *mem, uint64_t len,
   p->closed = &r->producer.closed;
   p->drops = &r->producer.drops;
   p->published = &r->producer.published;
+  p->wake = &r->producer.wake;
+  p->sleeping = &r->consumer.sleeping;
   p->capacity = r->header.capacity;
   p->mask = p->capacity - 1;
   p->max_record = r->header.max_record;
@@ -55,6 +62,8 @@ int tw_producer_attach(tw_producer *p, void *mem, uint64_t len,
   p->source = source;
   return TW_OK;
 }
+
+static void wake(_Atomic uint32_t *w);
 
 static inline uint32_t rec_size(uint32_t len) {
   return (TW_REC_HDR + len + (TW_RING_ALIGN - 1)) & ~(TW_RING_ALIGN - 1);
@@ -101,6 +110,42 @@ void tw_producer_publish(tw_producer *p) {
   /* release: every record byte written above becomes visible before the
    * consumer's acquire load of the write index can observe the new value. */
   atomic_store_explicit(p->write, p->head, memory_order_release);
+  /* seq_cst: the write index store above is ordered before the load of
+   * `sleeping` below (the parking handshake in ring_layout.h). */
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(p->sleeping, memory_order_relaxed)) wake(p->wake);
+}
+
+/* Bumps the wake word and wakes whoever waits on it. */
+static void wake(_Atomic uint32_t *w) {
+  /* relaxed: the fences of the handshake order it; the kernel compares. */
+  atomic_fetch_add_explicit(w, 1, memory_order_relaxed);
+  syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+int tw_ring_park_mem(void *mem, uint64_t timeout_ns) {
+  tw_ring_mem *r = (tw_ring_mem *)mem;
+  /* relaxed: the futex call compares it again in the kernel */
+  uint32_t v = atomic_load_explicit(&r->producer.wake, memory_order_relaxed);
+  atomic_store_explicit(&r->consumer.sleeping, 1, memory_order_relaxed);
+  /* seq_cst: `sleeping` is stored before the write index is loaded. */
+  atomic_thread_fence(memory_order_seq_cst);
+  /* acquire: pairs with the producer's release of the write index / closed */
+  uint32_t w = atomic_load_explicit(&r->producer.write, memory_order_acquire);
+  uint32_t rd = atomic_load_explicit(&r->consumer.read, memory_order_relaxed);
+  if (w != rd || atomic_load_explicit(&r->producer.closed, memory_order_acquire)) {
+    atomic_store_explicit(&r->consumer.sleeping, 0, memory_order_relaxed);
+    return 1;
+  }
+  struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
+  syscall(SYS_futex, (uint32_t *)&r->producer.wake, FUTEX_WAIT_PRIVATE, v, &ts, NULL, 0);
+  /* relaxed: only this consumer stores it; the producer's load is fenced */
+  atomic_store_explicit(&r->consumer.sleeping, 0, memory_order_relaxed);
+  return 0;
+}
+
+void tw_ring_wake_mem(void *mem) {
+  wake(&((tw_ring_mem *)mem)->producer.wake);
 }
 
 void tw_producer_count_drop(tw_producer *p) {

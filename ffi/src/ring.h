@@ -15,6 +15,8 @@ typedef struct {
   _Atomic uint32_t *closed;
   _Atomic uint64_t *drops;
   _Atomic uint64_t *published;
+  _Atomic uint32_t *wake;      /* futex word of a parked consumer */
+  _Atomic uint32_t *sleeping;  /* the consumer's "I am parking" flag */
   uint32_t capacity;
   uint32_t mask;
   uint32_t max_record;
@@ -39,6 +41,10 @@ void tw_producer_commit(tw_producer *p, uint32_t len, uint64_t rx_ns);
 /* Makes every committed record visible to the consumer (one release). */
 void tw_producer_publish(tw_producer *p);
 void tw_producer_count_drop(tw_producer *p);
+/* Consumer side: parks until woken, data is there, or timeout_ns passed. */
+int tw_ring_park_mem(void *mem, uint64_t timeout_ns);
+/* Wakes a parked consumer (any thread). */
+void tw_ring_wake_mem(void *mem);
 void tw_producer_close(tw_producer *p);
 
 #endif

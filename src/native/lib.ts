@@ -11,7 +11,7 @@
  */
 
 /** ABI version this TypeScript code was written against (TW_ABI_VERSION). */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 const SYMBOLS = {
   tw_abi_version: { parameters: [], result: "u32" },
@@ -20,6 +20,9 @@ const SYMBOLS = {
   tw_stat_name: { parameters: ["i32"], result: "pointer" },
   tw_state_name: { parameters: ["i32"], result: "pointer" },
   tw_ring_check: { parameters: ["buffer", "u64"], result: "i32" },
+  // blocks the calling thread (a Worker) until woken: not nonblocking on purpose
+  tw_ring_park: { parameters: ["buffer", "u64", "u64"], result: "i32" },
+  tw_ring_wake: { parameters: ["buffer", "u64"], result: "i32" },
   tw_feed_start: {
     parameters: ["buffer", "buffer", "u64", "buffer"],
     result: "pointer",

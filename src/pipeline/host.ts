@@ -20,6 +20,7 @@ import { Idler } from "./idle.ts";
 import { EventReader } from "./event_reader.ts";
 import { HIST_SLOTS, Histogram } from "./latency.ts";
 import { createLatest } from "./shared.ts";
+import { native } from "../native/lib.ts";
 
 /** What the host needs beyond the Worker's own settings. */
 export interface HostSettings {
@@ -143,5 +144,7 @@ export class PipelineHost {
   private command(cmd: number): void {
     Atomics.store(this.control, Ctl.command, cmd);
     Idler.wake(this.control, Ctl.wake);
+    // a Worker parked on the receive ring (tw_ring_park) is woken through it
+    native().symbols.tw_ring_wake(new Uint8Array(this.ring), BigInt(this.ring.byteLength));
   }
 }

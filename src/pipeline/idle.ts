@@ -31,6 +31,13 @@ export interface IdleOptions {
   word?: Int32Array;
   /** Index of that word. */
   index?: number;
+  /**
+   * `sleep` parks here instead of napping (a ring whose producer wakes its
+   * parked consumer, `tw_ring_park`): called with the longest wait, ns.
+   */
+  park?: (timeoutNs: number) => void;
+  /** Longest park, ms (50): the caller's periodic work runs at least this often. */
+  parkMs?: number;
 }
 
 /** Applies one idle strategy. */
@@ -42,12 +49,16 @@ export class Idler {
   private readonly sleepMs: number;
   private readonly word: Int32Array;
   private readonly index: number;
+  private readonly park?: (timeoutNs: number) => void;
+  private readonly parkNs: number;
 
   constructor(readonly kind: IdleKind, opts: IdleOptions = {}) {
     this.spins = opts.spins ?? 200;
     this.sleepMs = (opts.sleepUs ?? 100) / 1000;
     this.word = opts.word ?? new Int32Array(new SharedArrayBuffer(4));
     this.index = opts.index ?? 0;
+    this.park = opts.park;
+    this.parkNs = (opts.parkMs ?? 50) * 1e6;
     if (kind === "yield") native(); // load the library up front
     // Linux stretches short sleeps by the thread's timer slack (50 us by
     // default); ask for 1 us so a 50 us nap is a 50 us nap.
@@ -63,6 +74,10 @@ export class Idler {
     this.naps++;
     if (this.kind === "yield") {
       native().symbols.tw_idle(0);
+      return;
+    }
+    if (this.park !== undefined) {
+      this.park(this.parkNs); // until the producer publishes (or someone wakes us)
       return;
     }
     // back off: 1 us, 2 us, 4 us ... up to sleepMs

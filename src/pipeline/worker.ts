@@ -46,11 +46,20 @@ function run(msg: WorkerStart): WorkerDone {
   });
   let nextLive = performance.now() + msg.liveBarsMs;
   const ctl = msg.control;
+  const lib = native().symbols, ringBytes = new Uint8Array(msg.ring);
+  const ringLen = BigInt(msg.ring.byteLength);
   const idler = new Idler(msg.idle, {
     spins: msg.spins,
     sleepUs: msg.sleepUs,
     word: ctl,
     index: Ctl.wake,
+    // parked in the kernel until the feed thread publishes: woken, never a timed nap
+    park: (ns) => {
+      // a finished feed: wait for the main thread's command instead
+      if (ring.drained()) Atomics.wait(ctl, Ctl.wake, Atomics.load(ctl, Ctl.wake), ns / 1e6);
+      else lib.tw_ring_park(ringBytes, ringLen, BigInt(ns));
+    },
+    parkMs: msg.liveBarsMs > 0 ? Math.min(50, msg.liveBarsMs) : 50,
   });
   const counters = msg.counters;
   const onRecord = consumer.onRecord;

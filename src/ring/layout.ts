@@ -10,7 +10,7 @@
 /** TW_RING_MAGIC */
 export const MAGIC = 0x47525754;
 /** TW_RING_VERSION */
-export const VERSION = 1;
+export const VERSION = 2;
 /** TW_RING_OFF_MAGIC */
 export const OFF_MAGIC = 0;
 /** TW_RING_OFF_VERSION */
@@ -29,8 +29,12 @@ export const OFF_CLOSED = 132;
 export const OFF_DROPS = 136;
 /** TW_RING_OFF_PUBLISHED */
 export const OFF_PUBLISHED = 144;
+/** TW_RING_OFF_WAKE */
+export const OFF_WAKE = 152;
 /** TW_RING_OFF_READ */
 export const OFF_READ = 256;
+/** TW_RING_OFF_SLEEPING */
+export const OFF_SLEEPING = 260;
 /** TW_RING_DATA_OFF */
 export const DATA_OFF = 384;
 /** TW_RING_MIN_CAPACITY */
