@@ -46,21 +46,7 @@ function run(msg: WorkerStart): WorkerDone {
   });
   let nextLive = performance.now() + msg.liveBarsMs;
   const ctl = msg.control;
-  const lib = native().symbols, ringBytes = new Uint8Array(msg.ring);
-  const ringLen = BigInt(msg.ring.byteLength);
-  const idler = new Idler(msg.idle, {
-    spins: msg.spins,
-    sleepUs: msg.sleepUs,
-    word: ctl,
-    index: Ctl.wake,
-    // parked in the kernel until the feed thread publishes: woken, never a timed nap
-    park: (ns) => {
-      // a finished feed: wait for the main thread's command instead
-      if (ring.drained()) Atomics.wait(ctl, Ctl.wake, Atomics.load(ctl, Ctl.wake), ns / 1e6);
-      else lib.tw_ring_park(ringBytes, ringLen, BigInt(ns));
-    },
-    parkMs: msg.liveBarsMs > 0 ? Math.min(50, msg.liveBarsMs) : 50,
-  });
+  const idler = idlerFor(msg, ring);
   const counters = msg.counters;
   const onRecord = consumer.onRecord;
   // Wall-clock close for quiet feeds (--idle-close).
@@ -109,15 +95,40 @@ function run(msg: WorkerStart): WorkerDone {
   }
   events.close();
   consumer.rows?.close();
+  return report(consumer, events, bars);
+}
+
+/**
+ * How the Worker idles: with `sleep` it parks in the kernel until the feed
+ * thread publishes (woken, never a timed nap), or, once the feed has
+ * finished, until the main thread's command.
+ */
+function idlerFor(msg: WorkerStart, ring: RingConsumer): Idler {
+  const ctl = msg.control, lib = native().symbols;
+  const bytes = new Uint8Array(msg.ring), len = BigInt(msg.ring.byteLength);
+  return new Idler(msg.idle, {
+    spins: msg.spins,
+    sleepUs: msg.sleepUs,
+    word: ctl,
+    index: Ctl.wake,
+    park: (ns) => {
+      if (ring.drained()) Atomics.wait(ctl, Ctl.wake, Atomics.load(ctl, Ctl.wake), ns / 1e6);
+      else lib.tw_ring_park(bytes, len, BigInt(ns));
+    },
+    parkMs: msg.liveBarsMs > 0 ? Math.min(50, msg.liveBarsMs) : 50,
+  });
+}
+
+/** The final report to the main thread. */
+function report(consumer: TickConsumer, events: EventWriter, bars?: BarAggregator): WorkerDone {
+  const n = consumer.symbols.size;
   return {
     type: "done",
     gapEvents: consumer.gapEvents,
     symbols: consumer.symbols.names,
-    tradesBySymbol: Array.from(
-      consumer.tradesBySymbol.subarray(0, consumer.symbols.size),
-    ),
+    tradesBySymbol: Array.from(consumer.tradesBySymbol.subarray(0, n)),
     labels: Array.from(consumer.labels),
-    lateBySymbol: bars ? Array.from(bars.lateBySymbol.subarray(0, consumer.symbols.size)) : [],
+    lateBySymbol: bars ? Array.from(bars.lateBySymbol.subarray(0, n)) : [],
     barUpdates: bars?.updates ?? 0,
     eventWaits: events.waits,
     barStateBytes: bars?.stateBytes ?? 0,
