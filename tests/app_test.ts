@@ -9,7 +9,7 @@ import { Hub } from "../src/server/hub.ts";
 import { MarketState } from "../src/server/state.ts";
 import { createLatest, LATEST } from "../src/pipeline/shared.ts";
 
-function app(token?: string) {
+function app(token?: string, maxClients?: number) {
   const latest = createLatest(4);
   const state = new MarketState(["1s"], latest);
   state.onSymbol(0, "AAPL");
@@ -43,6 +43,7 @@ function app(token?: string) {
       maxMessageBytes: 1024,
       highWater: 1 << 20,
       heartbeatMs: 60_000,
+      maxClients,
     },
     state,
     stats,
@@ -56,7 +57,7 @@ function app(token?: string) {
     stats,
     health: () => ({ status: "ok" }),
   });
-  return { a, [Symbol.dispose]: () => hub.close() };
+  return { a, hub, [Symbol.dispose]: () => hub.close() };
 }
 
 Deno.test("app: REST answers and clear JSON errors", async () => {
@@ -108,4 +109,15 @@ Deno.test("app: the dashboard's files, and nothing outside their folder", async 
     assert.equal(r.status, 404, p);
     await r.body?.cancel();
   }
+});
+
+Deno.test("app: past --max-clients a new socket is refused before the upgrade", async () => {
+  using t = app(undefined, 2);
+  for (let i = 0; i < 2; i++) {
+    const ws = { readyState: 0, send() {}, close() {} } as unknown as WebSocket;
+    t.hub.accept(ws, true);
+  }
+  const r = await t.a.request("/v1/stream", { headers: { upgrade: "websocket" } });
+  assert.equal(r.status, 503);
+  assert.equal((await r.json()).code, "too_many_clients");
 });

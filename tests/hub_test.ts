@@ -248,3 +248,31 @@ Deno.test("hub: late ticks and anomalies carry one seq (the connection's) and th
   assert.deepEqual([late.seq, late.sequence], [3, 777]);
   assert.deepEqual([anomaly.seq, anomaly.sequence], [4, 888]);
 });
+
+Deno.test("hub: a subscribe's cost is checked before it is paid", () => {
+  using h = setup({ maxMessageBytes: 128 * 1024 });
+  const a = h.connect();
+  const channels = Array.from({ length: 4000 }, () => "trades");
+  const symbols = Array.from({ length: 8000 }, (_, i) => `S${i}`);
+  const t0 = performance.now();
+  a.request({ op: "subscribe", id: 3, channels, symbols });
+  const [m] = a.take();
+  assert.deepEqual([m.code, m.id], [ErrorCode.tooManySubscriptions, 3]);
+  assert.match(m.message as string, /4000 channels x 8000 symbols/);
+  assert.ok(performance.now() - t0 < 1000, "refused without walking 32 million pairs");
+});
+
+Deno.test("hub: past the total buffer budget every client is slow, so memory stays bounded", async () => {
+  using h = setup({ maxBufferedTotal: 1000 });
+  const a = h.connect(), b = h.connect();
+  for (const c of [a, b]) {
+    c.request({ op: "subscribe", id: 1, channels: ["trades"] });
+    c.take();
+    c.bufferedAmount = 600; // each under its own 1000-byte mark, 1200 together
+  }
+  await new Promise((r) => setTimeout(r, 120)); // a periodic pass adds them up
+  h.hub.trade(trade("AAPL", 1));
+  assert.deepEqual([a.take().length, b.take().length], [0, 0]);
+  assert.equal(h.hub.stats.slow_dropped, 2);
+  assert.equal(h.hub.stats.buffered_bytes, 1200);
+});

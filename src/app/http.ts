@@ -39,6 +39,7 @@ export function serveHttp(o: RunOptions, state: MarketState, role: HttpRole): Ht
       token: o.token,
       slowPolicy: o.slowPolicy,
       maxSubscriptions: o.maxSubscriptions,
+      maxClients: o.maxClients,
       maxMessageBytes: 64 * 1024,
       highWater: 1 << 20,
       heartbeatMs: 1000,

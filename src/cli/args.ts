@@ -91,6 +91,8 @@ export interface RunOptions {
   token?: string;
   slowPolicy: "drop" | "disconnect";
   maxSubscriptions: number;
+  /** most WebSocket clients at once */
+  maxClients: number;
   /** standalone (default), processor (publishes to NATS) or gateway (serves from NATS) */
   role: Role;
   /** NATS server URLs (--nats, comma separated) */
@@ -255,6 +257,7 @@ function parseHttp(v: RawValues) {
       ["drop", "disconnect"] as const,
       "drop",
     ),
+    maxClients: num("max-clients", v["max-clients"] as string | undefined, 1000, 1, 1e6),
     maxSubscriptions: num(
       "max-subscriptions",
       v["max-subscriptions"] as string | undefined,

@@ -270,6 +270,10 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
         "disconnect (close code 4009)",
       ].join("\n"),
     },
+    "max-clients": {
+      arg: "N",
+      help: "WebSocket clients at once (1000); more are refused\nwith HTTP 503 before the upgrade",
+    },
     "max-subscriptions": { arg: "N", help: "channel/symbol pairs per connection (1000)" },
     "no-http": { help: "run without the HTTP/WebSocket server" },
     help: { short: "h", label: "-h, --help", help: "this text" },

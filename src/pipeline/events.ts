@@ -7,8 +7,12 @@
  * every record is its kind (`Ev`).
  *
  * Back-pressure, by name: `reserve` waits for the reader when the ring is
- * full (for events that must not be lost: bars, gaps, symbols), while
- * `tryReserve` returns -1 at once (the caller drops and counts).
+ * full (for events that must not be lost: bars, late ticks, gaps, symbols,
+ * anomalies, notices), while `tryReserve` returns -1 at once (the caller
+ * drops and counts). Droppable events (ticks for subscribers, rejected-tick
+ * reports) may only fill half the ring: the other half stays for the events
+ * that must not be lost, so a lagging main thread makes ticks drop (counted)
+ * long before it could make the Worker wait.
  *
  * The main thread reads them with `EventReader` (`event_reader.ts`).
  *
@@ -144,6 +148,8 @@ export class EventWriter implements BarHandler {
   private readonly p: RingProducer;
   private readonly idle = new Idler("sleep", { spins: 50, sleepUs: 200 });
   private readonly enc = new TextEncoder();
+  /** free bytes droppable events must leave */
+  private readonly half: number;
 
   /**
    * `signal`: a shared word bumped and notified whenever events become
@@ -155,6 +161,7 @@ export class EventWriter implements BarHandler {
   ) {
     this.p = new RingProducer(sab);
     this.f64 = new Float64Array(sab, 0, sab.byteLength >> 3);
+    this.half = this.p.capacity >> 1;
   }
 
   /** Wakes a reader waiting on the signal word. */
@@ -179,9 +186,12 @@ export class EventWriter implements BarHandler {
     return at >> 3;
   }
 
-  /** Reserves without waiting: -1 when the ring is full (the caller drops and counts). */
-  tryReserve(bytes: number): number {
-    const at = this.p.tryReserve(bytes);
+  /**
+   * Reserves without waiting: -1 when the ring is full, or fuller than half
+   * when `droppable` (the caller drops and counts).
+   */
+  tryReserve(bytes: number, droppable = true): number {
+    const at = this.p.tryReserve(bytes, droppable ? this.half : 0);
     return at < 0 ? -1 : at >> 3;
   }
 
@@ -259,7 +269,7 @@ export class EventWriter implements BarHandler {
     return true;
   }
 
-  /** An anomaly (kind: AnomalyKind), with the features that drove it; false when the ring is full. */
+  /** An anomaly (kind: AnomalyKind), with the features that drove it; never dropped (waits for room). */
   anomaly(
     sym: number,
     t: Tick,
@@ -268,8 +278,7 @@ export class EventWriter implements BarHandler {
     seq: number,
     features?: Float32Array,
   ): boolean {
-    const at = this.tryReserve(ANOMALY.bytes);
-    if (at < 0) return false;
+    const at = this.reserve(ANOMALY.bytes);
     const f = this.f64, S = ANOMALY.slot;
     f[at + S.kind] = Ev.anomaly;
     f[at + S.symbol] = sym;

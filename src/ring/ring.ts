@@ -257,9 +257,10 @@ export class RingProducer {
    * Reserves a record of `len` bytes without waiting; returns the byte
    * offset in `bytes` where the payload goes, or -1 when the ring is full
    * (back-pressure as a result, never a wait). Follow with `commit`.
+   * `keepFree` bytes must stay free after it (room kept for other records).
    * Throws RangeError for a length outside 1..maxRecord.
    */
-  tryReserve(len: number): number {
+  tryReserve(len: number, keepFree = 0): number {
     if (!(len >= 1 && len <= this.maxRecord)) {
       throw new RangeError(
         `record of ${len} bytes outside 1..${this.maxRecord}`,
@@ -269,13 +270,13 @@ export class RingProducer {
     let pos = this.head & this.mask;
     const tail = this.capacity - pos;
     if (tail < size) {
-      if (!this.room(tail + size)) return -1;
+      if (!this.room(tail + size + keepFree)) return -1;
       const at = L.DATA_OFF + pos;
       this.u32[(at + L.REC_OFF_LEN) >> 2] = tail - L.REC_HDR;
       this.u16[(at + L.REC_OFF_TYPE) >> 1] = L.REC_PAD;
       this.head = (this.head + tail) >>> 0;
       pos = 0;
-    } else if (!this.room(size)) {
+    } else if (!this.room(size + keepFree)) {
       return -1;
     }
     return L.DATA_OFF + pos + L.REC_HDR;

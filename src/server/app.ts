@@ -130,6 +130,12 @@ function streamRoute(app: Hono, o: ServerOptions): void {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return bad("expected a WebSocket upgrade", "bad_request");
     }
+    if (o.hub.full()) {
+      return new Response(
+        JSON.stringify({ code: "too_many_clients", message: "the server takes no more sockets" }),
+        { status: 503, headers: { "content-type": "application/json", "retry-after": "5" } },
+      );
+    }
     // read the headers before the upgrade consumes the request
     const ok = bearerOk(c.req.header("authorization") ?? null, o.token);
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw);

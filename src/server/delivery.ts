@@ -32,6 +32,8 @@ export interface DeliveryOptions {
   slowPolicy: "drop" | "disconnect";
   /** send-buffer bytes above which a client counts as slow */
   highWater: number;
+  /** set by the hub while all clients together buffer more than it allows: every client is slow */
+  overBudget?: { over: boolean };
 }
 
 /** Counters shared by every connection of a hub. */
@@ -93,7 +95,7 @@ export class Connection {
 
   /** True when the send buffer is above the high-water mark. */
   get congested(): boolean {
-    return this.ws.bufferedAmount > this.opts.highWater;
+    return this.ws.bufferedAmount > this.opts.highWater || this.opts.overBudget?.over === true;
   }
 
   /** Sends a text body now (adds this connection's seq). */

@@ -76,6 +76,10 @@ export interface HubOptions extends DeliveryOptions {
   unavailable?: Record<string, string>;
   /** told whenever the set of wanted per-tick events changes */
   onDemand?: (d: Demand) => void;
+  /** most sockets at once (a new one past it is refused before the upgrade) */
+  maxClients?: number;
+  /** most bytes all sockets together may buffer (256 MiB); past it every client is slow */
+  maxBufferedTotal?: number;
   /** wrong tokens a socket may send before it is closed (3) */
   maxAuthFailures?: number;
   /** a socket that has not authenticated by then is closed, ms (10 s) */
@@ -90,21 +94,34 @@ export interface HubStats extends DeliveryStats {
   clients: number;
   /** sockets closed for wrong tokens or for not authenticating in time */
   auth_closed: number;
+  /** bytes all sockets buffer, as of the last periodic pass */
+  buffered_bytes: number;
 }
 
 /** The subscription hub. */
 export class Hub {
-  readonly stats: HubStats = { clients: 0, auth_closed: 0, ...newDeliveryStats() };
+  readonly stats: HubStats = {
+    clients: 0,
+    auth_closed: 0,
+    buffered_bytes: 0,
+    ...newDeliveryStats(),
+  };
   private readonly clients = new Set<Connection>();
   private readonly timer: ReturnType<typeof setInterval>;
   private lastHeartbeat = Date.now();
   private demand: Demand = { trades: false, quotes: false };
+  /** sockets accepted but not open yet */
+  private pending = 0;
+
+  private readonly budget = { over: false };
+  private readonly opts: HubOptions;
 
   constructor(
-    private readonly opts: HubOptions,
+    opts: HubOptions,
     private readonly state: MarketState,
     private readonly statsSource: () => unknown,
   ) {
+    this.opts = { ...opts, overBudget: this.budget };
     this.timer = setInterval(() => this.tick(), 50);
   }
 
@@ -118,16 +135,24 @@ export class Hub {
     }
   }
 
+  /** True when no more sockets are taken (`maxClients`). */
+  full(): boolean {
+    return this.pending + this.clients.size >= (this.opts.maxClients ?? Infinity);
+  }
+
   /** Takes over an upgraded socket. `authed` when the HTTP request carried the token. */
   accept(ws: WebSocket, authed: boolean): void {
     const c = new Connection(ws, authed || !this.opts.token, this.opts, this.stats);
     ws.binaryType = "arraybuffer";
+    this.pending++;
     ws.onopen = () => {
+      this.pending--;
       this.clients.add(c);
       this.stats.clients = this.clients.size;
     };
     ws.onmessage = (e) => this.onMessage(c, e.data);
     ws.onclose = () => {
+      if (!this.clients.has(c)) this.pending = Math.max(0, this.pending - 1);
       c.replay?.close();
       c.replay = undefined;
       this.clients.delete(c);
@@ -178,6 +203,7 @@ export class Hub {
           windows: this.state.windows,
           unavailable: this.opts.unavailable,
           canResume: this.opts.replay !== undefined,
+          maxPairs: this.opts.maxSubscriptions,
         });
         if ("code" in sub) return c.error(sub.id, sub.code, sub.message);
         return this.onSubscribe(c, sub);
@@ -258,6 +284,10 @@ export class Hub {
   /** Heartbeats, stats, unauthenticated sockets, and what waited for slow clients. */
   private tick(): void {
     const now = Date.now(), deadline = now - (this.opts.authTimeoutMs ?? 10_000);
+    let buffered = 0;
+    for (const c of this.clients) buffered += c.ws.bufferedAmount;
+    this.budget.over = buffered > (this.opts.maxBufferedTotal ?? 256 << 20);
+    this.stats.buffered_bytes = buffered;
     for (const c of this.clients) {
       c.recover();
       if (!c.authed && c.opened < deadline) {

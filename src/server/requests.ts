@@ -74,6 +74,8 @@ export interface SubscriptionRules {
   unavailable?: Record<string, string>;
   /** true when a stream backs the server (resumeFrom allowed) */
   canResume: boolean;
+  /** most channel/symbol pairs one request may name (checked before anything else is) */
+  maxPairs: number;
 }
 
 /** Channels besides bars:<window>. */
@@ -146,6 +148,14 @@ export function parseSubscription(
   }
   if (!isStrings(symbols)) {
     return reject(id, ErrorCode.badRequest, "symbols must be a non-empty array of strings");
+  }
+  // the cost is known before it is paid: no walk over 4,000 x 8,000 names
+  if (channels.length * symbols.length > r.maxPairs) {
+    return reject(
+      id,
+      ErrorCode.tooManySubscriptions,
+      `${channels.length} channels x ${symbols.length} symbols is more than ${r.maxPairs} pairs`,
+    );
   }
   const bad = checkChannels(id, op, channels, r);
   if (bad) return bad;
