@@ -123,3 +123,26 @@ Deno.test("--duration stops the run; every idle strategy delivers everything", a
     assert.equal(s.gaps, 0);
   }
 });
+
+Deno.test("--rx-cpu, --worker-cpu, --main-cpu pin the threads and the summary says where", async () => {
+  const last = navigator.hardwareConcurrency - 1;
+  const args = ["--count", "20000", "--rate", "0", "--no-http", "--quiet", "--no-model"];
+  const r = await tickwire([
+    ...args,
+    "--rx-cpu",
+    "0",
+    "--worker-cpu",
+    `${last}`,
+    "--main-cpu",
+    "0",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = lastJson<{ ticks: number; threads: Record<string, number | null> }>(r);
+  assert.equal(s.ticks, 20000);
+  assert.deepEqual(s.threads, { rx_cpu: 0, worker_cpu: last, main_cpu: 0 });
+  const none = lastJson<{ threads: Record<string, number | null> }>(await tickwire(args));
+  assert.deepEqual(none.threads, { rx_cpu: null, worker_cpu: null, main_cpu: null });
+  const bad = await tickwire([...args, "--worker-cpu", `${last + 1}`]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--worker-cpu: expected a whole number from 0 to/);
+});

@@ -72,6 +72,7 @@ Deno.test("the library exports only its public API", async () => {
     "tw_ring_wake",
     "tw_stat_name",
     "tw_state_name",
+    "tw_thread_pin",
     "tw_thread_timer_slack",
   ]);
 });

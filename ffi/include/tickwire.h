@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, a stats index or the ring layout changes. */
-#define TW_ABI_VERSION 5u
+#define TW_ABI_VERSION 6u
 
 /* Return codes (negative errno-style values). */
 #define TW_OK 0
@@ -130,6 +130,13 @@ TW_API void tw_idle(uint32_t ns);
  * default. Returns TW_OK or a negative errno. Calling thread only.
  */
 TW_API int32_t tw_thread_timer_slack(uint32_t ns);
+
+/*
+ * Pins the calling thread to CPU `cpu` (sched_setaffinity). Returns TW_OK,
+ * or a negative errno (-EINVAL for a CPU this machine does not have).
+ * Calling thread only. Feeds take the option cpu=N for their own thread.
+ */
+TW_API int32_t tw_thread_pin(int32_t cpu);
 
 /* CLOCK_MONOTONIC in nanoseconds, the clock of rx stamps. Any thread. */
 TW_API double tw_now_ns(void);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,6 +146,16 @@ TW_API int32_t tw_thread_timer_slack(uint32_t ns) {
   return TW_OK;
 }
 
+TW_API int32_t tw_thread_pin(int32_t cpu) {
+  long n = sysconf(_SC_NPROCESSORS_CONF);
+  if (cpu < 0 || cpu >= CPU_SETSIZE || (n > 0 && cpu >= n)) return TW_EINVAL;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) return -errno;
+  return TW_OK;
+}
+
 TW_API double tw_now_ns(void) { return (double)tw_mono_ns(); }
 
 /* ---- options: "key=value" lines ---- */
@@ -238,7 +249,9 @@ static void *feed_main(void *arg) {
   tw_feed *f = (tw_feed *)arg;
   /* Naps of a few microseconds should not become 50 us (Linux default). */
   tw_thread_timer_slack(1000);
-  int rc = f->run(f);
+  int rc = f->cpu >= 0 && tw_thread_pin(f->cpu) != TW_OK
+               ? tw_feed_fail(f, "cannot pin the feed thread to CPU %d", f->cpu)
+               : f->run(f);
   tw_producer_close(&f->prod);
   uint64_t st = atomic_load_explicit(&f->stats[TW_STAT_STATE],
                                      memory_order_relaxed); /* own counter */
@@ -263,7 +276,9 @@ static void feed_free(tw_feed *f) {
 
 static int parse_common(tw_feed *f) {
   const char *idle = tw_arg(f, "idle");
-  uint64_t spins, sleep_ns;
+  uint64_t spins, sleep_ns, cpu;
+  if (tw_arg_u64(f, "cpu", UINT64_MAX, &cpu)) return TW_EINVAL;
+  f->cpu = cpu == UINT64_MAX ? -1 : (int)(cpu > 1023 ? 1023 : cpu);
   if (!idle || strcmp(idle, "sleep") == 0)
     f->idle.kind = TW_IDLE_SLEEP;
   else if (strcmp(idle, "yield") == 0)

@@ -38,6 +38,7 @@ struct tw_feed {
   char *argbuf;
   tw_idler idle;
   int policy;                          /* TW_POLICY_* */
+  int cpu;                             /* pin the feed thread here; -1: anywhere */
   /* start handshake */
   pthread_mutex_t mu;
   pthread_cond_t cv;

@@ -29,6 +29,7 @@ export function feedConfig(o: RunOptions): FeedConfig {
     spins: o.spins,
     sleep_ns: o.sleepUs * 1000,
     policy: o.policy,
+    cpu: o.cpus.rx,
   };
   switch (o.feed) {
     case "synth":

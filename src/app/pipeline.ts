@@ -19,10 +19,10 @@ import { PipelineHost } from "../pipeline/host.ts";
 import { snapshot } from "../pipeline/counters.ts";
 import { TickWant } from "../pipeline/shared.ts";
 import { ringCounters } from "../ring/ring.ts";
-import { type LoadedModel, loadModel, ModelError } from "../anomaly/model.ts";
+import type { LoadedModel } from "../anomaly/model.ts";
 import { Scorer } from "../anomaly/scorer.ts";
 import { FEATURE_NAMES } from "../anomaly/features.ts";
-import { barStateBytes } from "../bars/options.ts";
+import { checkMemory, checkModel, pinMain } from "./preflight.ts";
 import { type EventSink, Fanout } from "../sinks/sink.ts";
 import { AnomaliesFileSink, BarsFileSink, type FileSink, NdjsonWriter } from "../sinks/ndjson.ts";
 import { MarketSink } from "../sinks/market.ts";
@@ -67,34 +67,6 @@ interface Running {
   t0: number;
 }
 
-/** Most memory the bar state may take: half the machine, and never past 16 GiB. */
-function barMemoryLimit(): number {
-  return Math.min(16 * 2 ** 30, Deno.systemMemoryInfo().total / 2);
-}
-
-/** Refuses, before anything starts, a bar stage that cannot fit. */
-function checkMemory(o: RunOptions): void {
-  const need = barStateBytes({ ...o, fill: o.fill === "prev" }), limit = barMemoryLimit();
-  if (need <= limit) return;
-  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
-  throw new StartError(
-    `bar state for --max-symbols ${o.maxSymbols}, --windows ${o.windows.join(",")} and ` +
-      `--lateness ${o.latenessMs}ms needs ${gib(need)} GiB, more than the ${gib(limit)} GiB ` +
-      "allowed (half this machine's memory): lower --max-symbols, drop a small window or " +
-      "lower --lateness",
-  );
-}
-
-async function checkModel(o: RunOptions): Promise<LoadedModel | undefined> {
-  if (!o.model) return undefined;
-  try {
-    return await loadModel(o.model);
-  } catch (e) {
-    if (e instanceof ModelError) throw new StartError(e.message);
-    throw e;
-  }
-}
-
 function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
   return PipelineHost.start({
     ringSize: o.ringSize,
@@ -109,6 +81,7 @@ function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
       anomaly: o.anomaly,
       idleCloseMs: o.idleCloseMs,
       shard: o.shard,
+      cpu: o.cpus.worker,
       guard: {
         maxSkewMs: o.maxSkewMs,
         live: o.feed === "udp" || (o.feed === "dpdk" && !o.exitOnEof),
@@ -238,6 +211,7 @@ function startFeed(r: Running): void {
 async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promise<Running> {
   if (role.abort) life.onAbort(() => role.abort!());
   checkMemory(o);
+  pinMain(o);
   const model = await checkModel(o);
   const host = await startHost(o, role, model);
   life.onAbort(() => host.abort());
@@ -340,6 +314,7 @@ async function stop(
     latency: r.host.latency.summary(),
     files: r.files,
     model,
+    cpus: r.o.cpus,
   });
   const failed = r.files.map((f) => f.failure()).filter((x) => x !== undefined);
   if (end.error || failed.length) s.error = [end.error, ...failed].filter((x) => x).join("; ");

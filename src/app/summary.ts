@@ -111,6 +111,8 @@ export interface Summary {
   /** receive (C rx stamp) to bar update (TS), per tick */
   latency_ns: Percentiles;
   labels: Record<string, number>;
+  /** CPUs the threads were pinned to (--rx-cpu, --worker-cpu, --main-cpu; null: not pinned) */
+  threads?: { rx_cpu: number | null; worker_cpu: number | null; main_cpu: number | null };
   /** processors: what went to NATS (durable = JetStream) */
   cluster?: PublisherStats & { shard: string | null; unacked: number };
   error?: string;
@@ -129,6 +131,7 @@ export interface SummaryParts {
   latency: Percentiles;
   files: FileSink[];
   model: ModelSummary | null;
+  cpus: { rx?: number; worker?: number; main?: number };
 }
 
 function feedSection(fs: FeedStats): Summary["feed_stats"] {
@@ -238,6 +241,11 @@ export function buildSummary(p: SummaryParts): Summary {
     model: p.model,
     latency_ns: p.latency,
     labels: labels(w),
+    threads: {
+      rx_cpu: p.cpus.rx ?? null,
+      worker_cpu: p.cpus.worker ?? null,
+      main_cpu: p.cpus.main ?? null,
+    },
   };
   if (p.feed === "dpdk") {
     s.port = {

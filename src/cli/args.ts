@@ -16,7 +16,8 @@
 import { IDLE_KINDS, type IdleKind } from "../pipeline/idle.ts";
 import { parseIsoNs } from "../time.ts";
 import { MAX_DEPTH } from "../bars/options.ts";
-import { parseShard, type Shard } from "../pipeline/shard.ts";
+import type { Shard } from "../pipeline/shard.ts";
+import { parseCluster } from "./cluster_args.ts";
 import {
   bytes,
   duration,
@@ -37,10 +38,8 @@ import { type FeedName, FEEDS, OPTIONS } from "./run_options.ts";
 
 export { type FeedName, FEEDS, OPTIONS };
 
-/** Process roles. */
-export const ROLES = ["standalone", "processor", "gateway"] as const;
-/** One of ROLES. */
-export type Role = typeof ROLES[number];
+export { type Role, ROLES } from "./cluster_args.ts";
+import type { Role } from "./cluster_args.ts";
 
 /** Validated options of `deno task run`. */
 export interface RunOptions {
@@ -70,6 +69,8 @@ export interface RunOptions {
   maxSkewMs: number;
   maxSeqJump: number;
   maxSessions: number;
+  /** CPUs the receive thread, the pipeline Worker and the main thread are pinned to */
+  cpus: { rx?: number; worker?: number; main?: number };
   duration: number;
   statusInterval: number;
   windows: string[];
@@ -174,60 +175,6 @@ function parseBars(v: Record<string, string | undefined>) {
   };
 }
 
-/** A NATS server address: nats://host:port, host:port or host. */
-const NATS_URL = /^(nats:\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
-
-function parseCluster(v: RawValues) {
-  const natsArg = v.nats as string | undefined;
-  const role = oneOf(
-    "role",
-    v.role as string | undefined,
-    ROLES,
-    natsArg !== undefined ? "processor" : "standalone",
-  );
-  let nats: string[] | undefined;
-  if (natsArg !== undefined) {
-    nats = natsArg.split(",").map((u) => u.trim()).filter((u) => u !== "");
-    const bad = nats.find((u) => !NATS_URL.test(u));
-    if (nats.length === 0 || bad !== undefined) {
-      throw new UsageError(
-        `--nats: expected nats://HOST:PORT[,...], got '${bad ?? natsArg}'`,
-      );
-    }
-  }
-  if (role !== "standalone" && nats === undefined) {
-    throw new UsageError(`--role ${role} needs --nats URLS`);
-  }
-  if (role === "standalone" && nats !== undefined) {
-    throw new UsageError("--nats needs --role processor or --role gateway");
-  }
-  let shard: Shard | undefined;
-  if (v.shard !== undefined) {
-    if (role === "gateway") throw new UsageError("--shard applies to processors, not gateways");
-    try {
-      shard = parseShard(v.shard as string);
-    } catch (e) {
-      throw new UsageError(`--shard: ${(e as Error).message}`);
-    }
-  }
-  const stream = (v.stream as string | undefined) ?? "TICKWIRE";
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) {
-    throw new UsageError(`--stream: letters, digits, _ and - only, got '${stream}'`);
-  }
-  const retentionMs = duration("retention", v.retention as string | undefined, 86_400_000);
-  if (retentionMs < 1000) throw new UsageError("--retention: at least 1s");
-  return {
-    role,
-    nats,
-    shard,
-    stream,
-    retentionMs,
-    streamMaxBytes: bytes("stream-max-bytes", v["stream-max-bytes"] as string | undefined, 1 << 30),
-    replicas: num("replicas", v.replicas as string | undefined, 1, 1, 5),
-    natsTimeoutMs: duration("nats-timeout", v["nats-timeout"] as string | undefined, 15_000),
-  };
-}
-
 function parseHttp(v: RawValues) {
   const addr = (v.http as string | undefined) ?? "127.0.0.1:8080";
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(addr);
@@ -304,7 +251,16 @@ function parseRing(s: (k: string) => string | undefined) {
     maxSkewMs: duration("max-skew", s("max-skew"), 3_600_000),
     maxSeqJump: num("max-seq-jump", s("max-seq-jump"), 1_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxSessions: num("max-sessions", s("max-sessions"), 256, 1, 65536),
+    cpus: parseCpus(s),
   };
+}
+
+/** --rx-cpu, --worker-cpu, --main-cpu: CPUs this machine has. */
+function parseCpus(s: (k: string) => string | undefined) {
+  const last = navigator.hardwareConcurrency - 1;
+  const cpu = (flag: string) =>
+    s(flag) === undefined ? undefined : num(flag, s(flag), 0, 0, Math.max(0, last));
+  return { rx: cpu("rx-cpu"), worker: cpu("worker-cpu"), main: cpu("main-cpu") };
 }
 
 function parseFeed(feed: FeedName, s: (k: string) => string | undefined, v: RawValues) {

@@ -240,6 +240,9 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
     },
     "ring-size": { arg: "BYTES", help: "ring data bytes, power of two, K/M suffix (8M)" },
     "max-record": { arg: "BYTES", help: "largest datagram accepted (9216)" },
+    "rx-cpu": { arg: "N", help: "pin the receive (feed) thread to CPU N" },
+    "worker-cpu": { arg: "N", help: "pin the pipeline Worker's thread to CPU N" },
+    "main-cpu": { arg: "N", help: "pin the main thread (server, sinks) to CPU N" },
     "max-symbols": { arg: "N", help: "symbol capacity (4096); more is counted, not stored" },
   },
   ["Run"]: {

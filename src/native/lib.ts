@@ -11,7 +11,7 @@
  */
 
 /** ABI version this TypeScript code was written against (TW_ABI_VERSION). */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 const SYMBOLS = {
   tw_abi_version: { parameters: [], result: "u32" },
@@ -34,6 +34,7 @@ const SYMBOLS = {
   tw_idle: { parameters: ["u32"], result: "void" },
   tw_now_ns: { parameters: [], result: "f64" },
   tw_thread_timer_slack: { parameters: ["u32"], result: "i32" },
+  tw_thread_pin: { parameters: ["i32"], result: "i32" },
 } as const;
 
 /** The loaded library. */

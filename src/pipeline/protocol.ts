@@ -66,6 +66,8 @@ export interface WorkerStart {
   idleCloseMs: number;
   /** Keep only this shard's symbols (--shard i/n). */
   shard?: Shard;
+  /** Pin the Worker's thread to this CPU (--worker-cpu). */
+  cpu?: number;
   /** What a tick must be (guard.ts): skew limit, live feed, sessions, sequence jumps. */
   guard: { maxSkewMs: number; live: boolean; maxSessions: number; maxSeqJump: number };
 }

@@ -25,6 +25,9 @@ import { native } from "../native/lib.ts";
 declare const self: Worker & { close(): void };
 
 function run(msg: WorkerStart): WorkerDone {
+  if (msg.cpu !== undefined && native().symbols.tw_thread_pin(msg.cpu) !== 0) {
+    throw new Error(`cannot pin the pipeline Worker to CPU ${msg.cpu}`);
+  }
   const ring = new RingConsumer(msg.ring);
   const events = new EventWriter(msg.events, { word: msg.control, index: Ctl.events });
   const bars = msg.bars ? new BarAggregator(msg.bars, events) : undefined;
