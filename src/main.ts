@@ -12,12 +12,23 @@
  * @module
  */
 import { HELP, parseRunArgs, type RunOptions, UsageError } from "./cli/args.ts";
-import { NativeLibError } from "./native/lib.ts";
+import { hasDpdk, native, NativeLibError } from "./native/lib.ts";
+import meta from "../deno.json" with { type: "json" };
 import { StartError } from "./app/lifecycle.ts";
 import { runStandalone } from "./app/standalone.ts";
 import { runProcessor } from "./app/processor.ts";
 import { runGateway } from "./app/gateway.ts";
 import { Interrupted } from "./cluster/nats.ts";
+
+/** `tickwire VERSION (libtickwire ABI N, with|without DPDK)`. */
+function version(): string {
+  let lib = "libtickwire not built: run 'deno task build'";
+  try {
+    lib = `libtickwire ABI ${native().symbols.tw_abi_version()}, ` +
+      `${hasDpdk() ? "with" : "without"} DPDK`;
+  } catch { /* not built: said so */ }
+  return `tickwire ${meta.version} (${lib})`;
+}
 
 /** Runs the chosen role; returns the exit code. */
 async function runRole(opts: RunOptions, signal: AbortSignal): Promise<number> {
@@ -46,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (opts.help) {
     console.log(HELP);
+    return 0;
+  }
+  if (opts.version) {
+    console.log(version());
     return 0;
   }
   const ac = new AbortController();

@@ -146,3 +146,17 @@ Deno.test("--rx-cpu, --worker-cpu, --main-cpu pin the threads and the summary sa
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--worker-cpu: expected a whole number from 0 to/);
 });
+
+Deno.test("--version names the version and the library; TICKWIRE_TOKEN stands in for --token", async () => {
+  const v = await tickwire(["--version"]);
+  assert.equal(v.code, 0);
+  assert.match(
+    v.stdout.trim(),
+    /^tickwire \d+\.\d+\.\d+ \(libtickwire ABI \d+, with(out)? DPDK\)$/,
+  );
+  // a non-loopback address needs a token: the environment's is taken
+  const args = ["--http", "0.0.0.0:0", "--duration", "0.5", "--quiet", "--no-model"];
+  assert.equal((await tickwire(args)).code, 2, "no token anywhere: refused");
+  const ok = await tickwire(args, { env: { TICKWIRE_TOKEN: "env-token-1234" } });
+  assert.equal(ok.code, 0, ok.stderr);
+});

@@ -22,13 +22,14 @@ export interface Run {
 export async function deno(
   script: string,
   args: string[],
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<Run> {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}${script}`, ...args],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
+    env: opts.env,
   });
   const child = cmd.spawn();
   const timer = setTimeout(() => {
@@ -53,7 +54,10 @@ function withFreePort(args: string[]): string[] {
 }
 
 /** `deno task run` equivalent. */
-export function tickwire(args: string[], opts: { timeoutMs?: number } = {}): Promise<Run> {
+export function tickwire(
+  args: string[],
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Run> {
   return deno("src/main.ts", withFreePort(args), opts);
 }
 

@@ -423,3 +423,36 @@ Deno.test("anomalies reach WebSocket subscribers and /v1/anomalies", async () =>
     await bg.stop();
   }
 });
+
+Deno.test({
+  name: "dashboard in headless Chromium: the stats panel keeps updating and anomaly markers appear",
+  ignore: !hasChromium(),
+  async fn() {
+    const bg = startTickwire([...SYNTH, "--anomalies", "0.01"]);
+    const browser = await launchChromium();
+    try {
+      await bg.ready;
+      const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+      await page.goto(bg.url() + "/");
+      await page.waitForFunction("window.__tickwire && window.__tickwire.candles >= 1", null, {
+        timeout: 20_000,
+      });
+      const ticks = () => page.evaluate(`document.getElementById("s-ticks").textContent`);
+      const first = await ticks();
+      // stats arrive every second on the socket: the panel must move on its own
+      await page.waitForFunction(
+        `document.getElementById("s-ticks").textContent !== ${JSON.stringify(first)}`,
+        null,
+        { timeout: 10_000 },
+      );
+      await page.waitForFunction("(window.__tickwire.markers ?? 0) > 0", null, {
+        timeout: 20_000,
+      });
+      const shown = await page.evaluate(`Number(document.getElementById("s-anom").textContent)`);
+      assert.ok((shown as number) > 0, `anomalies shown: ${shown}`);
+    } finally {
+      await browser.close();
+      await bg.stop();
+    }
+  },
+});

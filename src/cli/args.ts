@@ -111,6 +111,8 @@ export interface RunOptions {
   /** how long the first NATS connection and the stream set-up may take */
   natsTimeoutMs: number;
   help: boolean;
+  /** --version: print it and exit */
+  version: boolean;
 }
 
 /** The --help text. */
@@ -185,7 +187,7 @@ function parseHttp(v: RawValues) {
   const host = m[1].replace(/^\[|\]$/g, "");
   const loopback = host === "localhost" || host === "::1" ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-  const token = v.token as string | undefined;
+  const token = (v.token as string | undefined) ?? (Deno.env.get("TICKWIRE_TOKEN") || undefined);
   if (token !== undefined && token.length < 8) {
     throw new UsageError("--token: use at least 8 characters");
   }
@@ -302,7 +304,7 @@ function checkWhole(o: RunOptions): void {
   if (o.role === "gateway" && !o.http) {
     throw new UsageError("--role gateway serves HTTP: drop --no-http");
   }
-  if (o.help) return;
+  if (o.help || o.version) return;
   if (o.feed === "pcap" && !o.pcap) throw new UsageError("--feed pcap needs --pcap FILE");
   const stop = o.eal?.split(/\s+/).find((a) => /^(-h|--help|-v|--version)$/.test(a));
   if (stop !== undefined) {
@@ -342,6 +344,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     ...parseHttp(v),
     ...cluster,
     help: v.help === true,
+    version: v.version === true,
   };
   if (s("policy") === undefined) o.policy = replayPolicy(o);
   checkWhole(o);

@@ -262,7 +262,8 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
       help: [
         "require this bearer token (HTTP Authorization header,",
         'or a first {"op":"auth","token":...} on the socket);',
-        "mandatory when binding to a non-loopback address",
+        "mandatory when binding to a non-loopback address;",
+        "TICKWIRE_TOKEN in the environment keeps it out of ps",
       ].join("\n"),
     },
     "slow-policy": {
@@ -279,6 +280,7 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
     },
     "max-subscriptions": { arg: "N", help: "channel/symbol pairs per connection (1000)" },
     "no-http": { help: "run without the HTTP/WebSocket server" },
+    version: { help: "print the version and the library's build, and exit" },
     help: { short: "h", label: "-h, --help", help: "this text" },
   },
   ['Cluster (NATS JetStream; see README "Scaling out")']: {

@@ -116,22 +116,25 @@
       else if (m.type === "snapshot") {
         for (const b of m.bars) {
           if (b.symbol === state.symbol && b.window === state.window) addBar(b);
-          else if (m.type === "stats") showStats(m);
-          else if (m.type === "anomaly" && m.symbol === state.symbol) {
-            state.anomalies++;
-            $("s-anom").textContent = state.anomalies;
-            markerList.push({
-              time: Math.floor(Date.parse(m.time) / 1000),
-              position: "aboveBar",
-              color: "#ffb300",
-              shape: "arrowDown",
-              text: m.kind,
-            });
-            markers?.setMarkers(markerList.slice(-200));
-          }
         }
-      }
+      } else if (m.type === "stats") showStats(m);
+      else if (m.type === "anomaly" && m.symbol === state.symbol) addAnomaly(m);
     };
+  }
+
+  /** An anomaly of the shown symbol: counted, and marked on its candle. */
+  function addAnomaly(m) {
+    state.anomalies++;
+    $("s-anom").textContent = state.anomalies;
+    markerList.push({
+      time: Math.floor(Date.parse(m.time) / 1000),
+      position: "aboveBar",
+      color: "#ffb300",
+      shape: "arrowDown",
+      text: m.kind,
+    });
+    state.markers = markerList.length;
+    markers?.setMarkers(markerList.slice(-200));
   }
 
   const fmt = (x) =>
