@@ -9,7 +9,7 @@ import { Hub } from "../src/server/hub.ts";
 import { MarketState } from "../src/server/state.ts";
 import { createLatest, LATEST } from "../src/pipeline/shared.ts";
 
-function app(token?: string, maxClients?: number) {
+function app(token?: string, maxClients?: number, cors?: string) {
   const latest = createLatest(4);
   const state = new MarketState(["1s"], latest);
   state.onSymbol(0, "AAPL");
@@ -56,6 +56,7 @@ function app(token?: string, maxClients?: number) {
     hub,
     stats,
     health: () => ({ status: "ok" }),
+    cors,
   });
   return { a, hub, [Symbol.dispose]: () => hub.close() };
 }
@@ -120,4 +121,29 @@ Deno.test("app: past --max-clients a new socket is refused before the upgrade", 
   const r = await t.a.request("/v1/stream", { headers: { upgrade: "websocket" } });
   assert.equal(r.status, 503);
   assert.equal((await r.json()).code, "too_many_clients");
+});
+
+Deno.test("app: CORS is off by default; --cors ORIGIN allows that web app, preflight included", async () => {
+  using off = app();
+  const plain = await off.a.request("/v1/health", { headers: { origin: "https://app.example" } });
+  assert.equal(plain.headers.get("access-control-allow-origin"), null);
+  await plain.body?.cancel();
+  using on = app("s3cret-token", undefined, "https://app.example");
+  const pre = await on.a.request("/v1/bars", {
+    method: "OPTIONS",
+    headers: {
+      origin: "https://app.example",
+      "access-control-request-method": "GET",
+      "access-control-request-headers": "authorization",
+    },
+  });
+  assert.equal(pre.status, 204, "the preflight needs no token");
+  assert.equal(pre.headers.get("access-control-allow-origin"), "https://app.example");
+  assert.match(pre.headers.get("access-control-allow-headers") ?? "", /authorization/i);
+  const get = await on.a.request("/v1/health", {
+    headers: { origin: "https://app.example", authorization: "Bearer s3cret-token" },
+  });
+  assert.equal(get.status, 200);
+  assert.equal(get.headers.get("access-control-allow-origin"), "https://app.example");
+  await get.body?.cancel();
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { lastJson, ROOT, tickwire } from "./helpers.ts";
+import { deno, lastJson, ROOT, tickwire } from "./helpers.ts";
 import { HELP, OPTIONS } from "../src/cli/args.ts";
 
 const REQUIRED = [
@@ -159,4 +159,13 @@ Deno.test("--version names the version and the library; TICKWIRE_TOKEN stands in
   assert.equal((await tickwire(args)).code, 2, "no token anywhere: refused");
   const ok = await tickwire(args, { env: { TICKWIRE_TOKEN: "env-token-1234" } });
   assert.equal(ok.code, 0, ok.stderr);
+});
+
+Deno.test("a run that ends by itself starts no server unless --http asks", async () => {
+  const args = ["--count", "2000", "--rate", "0", "--no-model"];
+  const batch = await deno("src/main.ts", args); // no --http: the helper would add one
+  assert.equal(batch.code, 0, batch.stderr);
+  assert.doesNotMatch(batch.stderr, /serving http/);
+  const served = await deno("src/main.ts", [...args, "--http", "127.0.0.1:0"]);
+  assert.match(served.stderr, /serving http:\/\/127\.0\.0\.1:\d+/);
 });

@@ -57,6 +57,7 @@ export function serveHttp(o: RunOptions, state: MarketState, role: HttpRole): Ht
     hub,
     stats: role.stats,
     health: role.health,
+    cors: o.cors,
   });
   return { hub, server, close: () => server.close() };
 }

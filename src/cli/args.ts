@@ -94,6 +94,8 @@ export interface RunOptions {
   maxSubscriptions: number;
   /** most WebSocket clients at once */
   maxClients: number;
+  /** the origin allowed to call the API from a browser (CORS), or undefined */
+  cors?: string;
   /** standalone (default), processor (publishes to NATS) or gateway (serves from NATS) */
   role: Role;
   /** NATS server URLs (--nats, comma separated) */
@@ -207,6 +209,7 @@ function parseHttp(v: RawValues) {
       "drop",
     ),
     maxClients: num("max-clients", v["max-clients"] as string | undefined, 1000, 1, 1e6),
+    cors: v.cors as string | undefined,
     maxSubscriptions: num(
       "max-subscriptions",
       v["max-subscriptions"] as string | undefined,
@@ -292,6 +295,17 @@ function parseFeed(feed: FeedName, s: (k: string) => string | undefined, v: RawV
 }
 
 /**
+ * A run that ends by itself (a capture, --exit-on-eof, --count,
+ * --duration) is a batch job: it starts the server only when --http asks.
+ * Endless runs and gateways serve by default (--no-http turns it off).
+ */
+function serverWanted(o: RunOptions, v: RawValues): boolean {
+  if (v["no-http"] === true) return false;
+  if (v.http !== undefined || o.role === "gateway") return true;
+  return !(o.feed === "pcap" || o.exitOnEof || o.count > 0 || o.duration > 0);
+}
+
+/**
  * The default --policy: a file can wait, so replays from captures (pcap,
  * DPDK with --exit-on-eof) block instead of dropping; live sources drop.
  */
@@ -340,13 +354,14 @@ export function parseRunArgs(argv: string[]): RunOptions {
     statusInterval: num("status-interval", s("status-interval"), 1, 0, 3600, false),
     ...parseBars(v as Record<string, string | undefined>),
     quiet: v.quiet === true,
-    http: v["no-http"] !== true,
+    http: v["no-http"] !== true, // see serverWanted
     ...parseHttp(v),
     ...cluster,
     help: v.help === true,
     version: v.version === true,
   };
   if (s("policy") === undefined) o.policy = replayPolicy(o);
+  o.http = serverWanted(o, v);
   checkWhole(o);
   return o;
 }

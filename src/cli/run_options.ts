@@ -254,7 +254,9 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
       help: [
         "HTTP/WebSocket server address (127.0.0.1:8080); port",
         "0 picks a free one. Dashboard at /, REST under /v1,",
-        "WebSocket /v1/stream, Prometheus /metrics",
+        "WebSocket /v1/stream, Prometheus /metrics. Runs that",
+        "end by themselves (a capture, --exit-on-eof, --count,",
+        "--duration) serve only when --http is given",
       ].join("\n"),
     },
     token: {
@@ -265,6 +267,10 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
         "mandatory when binding to a non-loopback address;",
         "TICKWIRE_TOKEN in the environment keeps it out of ps",
       ].join("\n"),
+    },
+    cors: {
+      arg: "ORIGIN",
+      help: "let a web app from ORIGIN call the API (CORS; off by\ndefault; * = any origin)",
     },
     "slow-policy": {
       arg: "P",

@@ -15,6 +15,7 @@
  */
 import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
+import { cors } from "hono/cors";
 import type { MarketState } from "./state.ts";
 import type { Hub } from "./hub.ts";
 import { prometheus } from "./metrics.ts";
@@ -30,6 +31,8 @@ export interface ServerOptions {
   hub: Hub;
   stats: () => Record<string, unknown>;
   health: () => Record<string, unknown>;
+  /** origin allowed to call the API from a browser (CORS); undefined = none */
+  cors?: string;
 }
 
 /** A running server. */
@@ -171,6 +174,12 @@ export function buildApp(o: ServerOptions): Hono {
     await next();
     return undefined;
   };
+  if (o.cors !== undefined) {
+    // before the token guard: a browser's preflight carries no token
+    const allow = cors({ origin: o.cors, allowHeaders: ["Authorization", "Content-Type"] });
+    app.use("/v1/*", allow);
+    app.use("/metrics", allow);
+  }
   app.use("/v1/*", guard);
   app.use("/metrics", guard);
   restRoutes(app, o);
