@@ -106,7 +106,6 @@ export interface Summary {
   bar_state_bytes: number;
   anomalies: number;
   anomalies_by_kind: Record<string, number>;
-  anomaly_event_drops: number;
   model: ModelSummary | null;
   /** receive (C rx stamp) to bar update (TS), per tick */
   latency_ns: Percentiles;
@@ -237,7 +236,6 @@ export function buildSummary(p: SummaryParts): Summary {
     bar_state_bytes: w.barStateBytes,
     anomalies: p.record.anomalies,
     anomalies_by_kind: p.record.anomaliesByKind,
-    anomaly_event_drops: w.anomalyDrops,
     model: p.model,
     latency_ns: p.latency,
     labels: labels(w),

@@ -114,8 +114,6 @@ export class TickConsumer {
   readonly rows?: RowWriter;
   private readonly features?: FeatureExtractor;
   private readonly fbuf = new Float32Array(FEATURES);
-  /** Anomaly events dropped because the event ring was full. */
-  anomalyDrops = 0;
   // [0] first sequence of the open frame, [1] its receive time (ns), [2] its time limit (ms)
   private readonly frameSeq = new Float64Array(3);
   private readonly clock?: () => number;
@@ -363,7 +361,7 @@ export class TickConsumer {
   private anomaly(sym: number, t: Tick, kind: number, score: number, seq: number): void {
     this.counters[C.anomalies]++;
     const features = this.rows !== undefined && kind !== GAP ? this.fbuf : undefined;
-    if (this.events?.anomaly(sym, t, kind, score, seq, features) === false) this.anomalyDrops++;
+    this.events?.anomaly(sym, t, kind, score, seq, features);
   }
 
   /** A trade/quote event for subscribers; dropped (counted) if the ring is full. */

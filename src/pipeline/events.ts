@@ -277,7 +277,7 @@ export class EventWriter implements BarHandler {
     score: number,
     seq: number,
     features?: Float32Array,
-  ): boolean {
+  ): void {
     const at = this.reserve(ANOMALY.bytes);
     const f = this.f64, S = ANOMALY.slot;
     f[at + S.kind] = Ev.anomaly;
@@ -293,7 +293,6 @@ export class EventWriter implements BarHandler {
     f[at + S.hasFeatures] = features ? 1 : 0;
     for (let k = 0; k < ANOMALY_FEATURES; k++) f[at + S.features + k] = features ? features[k] : 0;
     this.commit(ANOMALY.bytes);
-    return true;
   }
 
   /** A session-level notice (never dropped: rare). */

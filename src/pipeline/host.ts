@@ -123,10 +123,11 @@ export class PipelineHost {
   async drain(poll: () => void): Promise<WorkerDone> {
     this.command(Ctl.drain);
     let finished = false;
-    this.done.then(() => (finished = true), () => (finished = true));
+    const end = this.done.then(() => (finished = true), () => (finished = true));
     while (!finished) {
+      const stamp = this.eventStamp(); // before reading: a publish after this wakes the wait
       poll();
-      await new Promise((r) => setTimeout(r, 5));
+      await Promise.race([end, this.waitEvents(stamp, 50)]);
     }
     const result = await this.done;
     while (!this.events.drained()) poll();

@@ -83,7 +83,6 @@ export interface WorkerDone {
   barUpdates: number;
   eventWaits: number;
   barStateBytes: number;
-  anomalyDrops: number;
   rowsWritten: number;
   rowsDropped: number;
   /** rejected-tick reports dropped because the event ring was full (the counts are exact) */

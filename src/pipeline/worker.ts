@@ -135,7 +135,6 @@ function report(consumer: TickConsumer, events: EventWriter, bars?: BarAggregato
     barUpdates: bars?.updates ?? 0,
     eventWaits: events.waits,
     barStateBytes: bars?.stateBytes ?? 0,
-    anomalyDrops: consumer.anomalyDrops,
     rowsWritten: consumer.rows?.written ?? 0,
     rowsDropped: consumer.rows?.dropped ?? 0,
     rejectedReportDrops: events.rejectedDrops,

@@ -336,9 +336,8 @@ export class Hub {
     this.fanOut("trades", t.symbol, () => body("trade", t));
   }
 
-  /** A trade or quote from the pipeline. */
-  tickEvent(t: TickEvent): void {
-    const sym = this.state.names[t.symbol];
+  /** A trade or quote from the pipeline, with its symbol's name. */
+  tickEvent(t: TickEvent, sym: string): void {
     if (t.kind === "trade") this.fanOut("trades", sym, () => body("trade", tradeEventJson(t, sym)));
     else this.fanOut("quotes", sym, () => body("quote", quoteEventJson(t, sym)));
   }

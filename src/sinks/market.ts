@@ -39,8 +39,8 @@ export class MarketSink implements EventSink {
     this.state.onGap(j.session, j.first, j.last);
     this.hub.gap(j);
   }
-  tick(t: TickEvent): void {
-    this.hub.tickEvent(t);
+  tick(t: TickEvent, symbol: string): void {
+    this.hub.tickEvent(t, symbol);
   }
   notice(j: NoticeJson): void {
     this.hub.notice("notice", j);
