@@ -25,6 +25,7 @@ import { FEATURE_NAMES } from "../anomaly/features.ts";
 import { checkMemory, checkModel, pinMain } from "./preflight.ts";
 import { type EventSink, Fanout } from "../sinks/sink.ts";
 import { AnomaliesFileSink, BarsFileSink, type FileSink, NdjsonWriter } from "../sinks/ndjson.ts";
+import { Histogram } from "../pipeline/latency.ts";
 import { MarketSink } from "../sinks/market.ts";
 import { RunRecord } from "../sinks/record.ts";
 import { MarketState } from "../server/state.ts";
@@ -65,6 +66,8 @@ interface Running {
   feed?: NativeFeed;
   scorer?: Scorer;
   t0: number;
+  /** event-time-to-WebSocket-send latency of trades (--wire-latency) */
+  sendWire?: Histogram;
 }
 
 function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
@@ -80,6 +83,7 @@ function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
       liveBarsMs: o.http || role.liveBars ? 250 : 0,
       anomaly: o.anomaly,
       idleCloseMs: o.idleCloseMs,
+      wireLatency: o.wireLatency,
       shard: o.shard,
       cpu: o.cpus.worker,
       guard: {
@@ -186,7 +190,7 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
   if (!r.o.quiet) {
     console.error(`tickwire: serving ${r.http.server.url} (dashboard at /, WebSocket /v1/stream)`);
   }
-  return [new MarketSink(state, r.http.hub)];
+  return [new MarketSink(state, r.http.hub, r.sendWire)];
 }
 
 /** Starts the feed thread, then the scorer (so a failed feed leaves no onnxruntime thread). */
@@ -226,6 +230,7 @@ async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promis
     fanout: new Fanout(o.windows, FEATURE_NAMES, []),
     files: [],
     t0: performance.now(),
+    sendWire: o.wireLatency ? new Histogram() : undefined,
   };
   const files = fileSinks(o, life);
   r.bars = files.bars;
@@ -312,6 +317,9 @@ async function stop(
     feedStats,
     record: r.record,
     latency: r.host.latency.summary(),
+    wire: r.o.wireLatency
+      ? { to_bar: r.host.wire.summary(), to_send: r.sendWire!.summary() }
+      : undefined,
     files: r.files,
     model,
     cpus: r.o.cpus,

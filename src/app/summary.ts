@@ -109,6 +109,7 @@ export interface Summary {
   model: ModelSummary | null;
   /** receive (C rx stamp) to bar update (TS), per tick */
   latency_ns: Percentiles;
+  wire_latency_ns?: { to_bar: Percentiles; to_send: Percentiles };
   labels: Record<string, number>;
   /** CPUs the threads were pinned to (--rx-cpu, --worker-cpu, --main-cpu; null: not pinned) */
   threads?: { rx_cpu: number | null; worker_cpu: number | null; main_cpu: number | null };
@@ -128,6 +129,8 @@ export interface SummaryParts {
   feedStats: FeedStats;
   record: RunRecord;
   latency: Percentiles;
+  /** --wire-latency: from the ticks' event time to the bar update and to the WebSocket send */
+  wire?: { to_bar: Percentiles; to_send: Percentiles };
   files: FileSink[];
   model: ModelSummary | null;
   cpus: { rx?: number; worker?: number; main?: number };
@@ -238,6 +241,7 @@ export function buildSummary(p: SummaryParts): Summary {
     anomalies_by_kind: p.record.anomaliesByKind,
     model: p.model,
     latency_ns: p.latency,
+    ...(p.wire ? { wire_latency_ns: p.wire } : {}),
     labels: labels(w),
     threads: {
       rx_cpu: p.cpus.rx ?? null,

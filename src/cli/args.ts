@@ -86,6 +86,8 @@ export interface RunOptions {
   batchMax: number;
   batchWaitMs: number;
   quiet: boolean;
+  /** record event-time-to-bar and event-time-to-send latency (--wire-latency) */
+  wireLatency: boolean;
   http: boolean;
   httpHost: string;
   httpPort: number;
@@ -354,6 +356,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     statusInterval: num("status-interval", s("status-interval"), 1, 0, 3600, false),
     ...parseBars(v as Record<string, string | undefined>),
     quiet: v.quiet === true,
+    wireLatency: v["wire-latency"] === true,
     http: v["no-http"] !== true, // see serverWanted
     ...parseHttp(v),
     ...cluster,

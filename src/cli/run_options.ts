@@ -249,6 +249,14 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
     duration: { arg: "S", help: "stop after S seconds (0 = until Ctrl-C or end)" },
     "status-interval": { arg: "S", help: "status line period in seconds (1; 0 = off)" },
     quiet: { help: "no status line" },
+    "wire-latency": {
+      help: [
+        "also measure from each tick's event time (a publisher's",
+        "`deno task feed --stamp-send`) to its bar update and to",
+        "its WebSocket send (CLOCK_REALTIME): wire_latency_ns in",
+        "the summary. Meaningless for replays of old event times",
+      ].join("\n"),
+    },
     http: {
       arg: "HOST:PORT",
       help: [

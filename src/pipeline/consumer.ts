@@ -57,6 +57,11 @@ export interface ConsumerOptions {
   latency?: Histogram;
   clock?: () => number;
   /**
+   * Event-time-to-update latency (CLOCK_REALTIME now minus the first taken
+   * tick's event time), for publishers that stamp ticks with their send time.
+   */
+  wire?: Histogram;
+  /**
    * Latest trade and quote per symbol (LATEST record per symbol), in
    * shared memory so the server thread can read them without messages.
    */
@@ -106,6 +111,7 @@ export class TickConsumer {
   readonly bars?: BarAggregator;
   readonly events?: EventWriter;
   readonly latency?: Histogram;
+  readonly wire?: Histogram;
   readonly latest: Float64Array;
   /** Trade/quote events dropped because the event ring was full. */
   tickEventDrops = 0;
@@ -134,6 +140,7 @@ export class TickConsumer {
     this.bars = opts.bars;
     this.events = opts.events;
     this.latency = opts.latency;
+    this.wire = opts.wire;
     this.clock = opts.clock;
     this.latest = opts.latest ?? new Float64Array(cap * LATEST_SLOTS);
     this.want = opts.want;
@@ -170,6 +177,7 @@ export class TickConsumer {
     if (this.latency !== undefined && rxHi + rxLo > 0 && n > 0) {
       this.latency.record(this.clock!() - this.frameSeq[1], n - this.seq.skip);
     }
+    if (this.wire !== undefined && n > this.seq.skip) this.recordWire(n);
     c[C.checksum] = this.hash >>> 0;
     c[C.symbols] = this.symbols.size;
     if (this.bars !== undefined) {
@@ -177,6 +185,13 @@ export class TickConsumer {
       c[C.late] = this.bars.late;
     }
   };
+
+  /** Event time of the frame's first taken tick to now, wall clock, for its ticks. */
+  private recordWire(n: number): void {
+    const t = this.reader.tick(this.seq.skip);
+    const nowNs = (performance.timeOrigin + performance.now()) * 1e6;
+    this.wire!.record(nowNs - (t.tsSec() * 1e9 + t.tsNsec()), n - this.seq.skip);
+  }
 
   /** Sequence check of the open frame; false when none of its ticks is taken. */
   private sequence(n: number): boolean {

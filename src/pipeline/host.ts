@@ -31,7 +31,7 @@ export interface HostSettings {
   /** the Worker's settings (rings and shared arrays are filled in here) */
   worker: Omit<
     WorkerStart,
-    "type" | "ring" | "counters" | "control" | "events" | "latency" | "latest" | "rows"
+    "type" | "ring" | "counters" | "control" | "events" | "latency" | "wire" | "latest" | "rows"
   >;
 }
 
@@ -45,6 +45,9 @@ export class PipelineHost {
   private readonly latencySlots = new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8));
   /** receive-to-bar latency, written by the Worker */
   readonly latency = new Histogram(this.latencySlots);
+  private readonly wireSlots = new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8));
+  /** event-time-to-bar latency (--wire-latency), written by the Worker */
+  readonly wire = new Histogram(this.wireSlots);
   readonly latest: Float64Array<SharedArrayBuffer>;
   readonly control = createControl();
   private readonly worker: Worker;
@@ -88,6 +91,7 @@ export class PipelineHost {
       control: h.control,
       events: h.eventRing,
       latency: h.latencySlots,
+      wire: h.wireSlots,
       latest: h.latest,
       rows: h.rowsRing,
     };

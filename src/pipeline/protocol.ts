@@ -50,6 +50,9 @@ export interface WorkerStart {
   maxSymbols: number;
   /** Receive-to-bar latency histogram (HIST_SLOTS float64s, shared). */
   latency: Float64Array<SharedArrayBuffer>;
+  /** Event-time-to-bar latency histogram (shared), recorded when `wireLatency`. */
+  wire: Float64Array<SharedArrayBuffer>;
+  wireLatency: boolean;
   /** Latest trade/quote per symbol (consumer LATEST layout), shared. */
   latest: Float64Array<SharedArrayBuffer>;
   /** Run the rule-based anomaly flags. */

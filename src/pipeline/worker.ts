@@ -38,6 +38,7 @@ function run(msg: WorkerStart): WorkerDone {
     bars,
     events,
     latency: new Histogram(msg.latency),
+    wire: msg.wireLatency ? new Histogram(msg.wire) : undefined,
     clock: () => now(),
     latest: msg.latest,
     rules: msg.anomaly ? new AnomalyRules(msg.maxSymbols) : undefined,

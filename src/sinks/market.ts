@@ -21,10 +21,16 @@ import type {
 } from "../server/messages.ts";
 import type { BarEvent } from "../bars/bar.ts";
 import type { TickEvent } from "../pipeline/events.ts";
+import type { Histogram } from "../pipeline/latency.ts";
 
 /** Market state plus WebSocket fan-out. */
 export class MarketSink implements EventSink {
-  constructor(private readonly state: MarketState, private readonly hub: Hub) {}
+  /** `wire`: records event-time-to-send latency of trades (--wire-latency). */
+  constructor(
+    private readonly state: MarketState,
+    private readonly hub: Hub,
+    private readonly wire?: Histogram,
+  ) {}
   symbol(id: number, name: string): void {
     this.state.onSymbol(id, name);
   }
@@ -41,6 +47,10 @@ export class MarketSink implements EventSink {
   }
   tick(t: TickEvent, symbol: string): void {
     this.hub.tickEvent(t, symbol);
+    if (this.wire !== undefined && t.kind === "trade") {
+      const nowNs = (performance.timeOrigin + performance.now()) * 1e6;
+      this.wire.record(nowNs - (t.sec * 1e9 + t.nsec), 1);
+    }
   }
   notice(j: NoticeJson): void {
     this.hub.notice("notice", j);

@@ -29,6 +29,7 @@ import {
   tickPrice2,
 } from "../wire/frame.ts";
 import { PcapWriter } from "../net/pcap.ts";
+import { SendClock } from "./send_clock.ts";
 
 const OPTIONS: OptionTable = {
   source: { arg: "S", section: "Options", help: "synth (default) | lobster" },
@@ -81,6 +82,15 @@ const OPTIONS: OptionTable = {
       '"sec","nsec","kind","price","size",...}]}), the input\nof the JSON baseline in bench/e2e.ts',
   },
   duration: { arg: "S", section: "Options", help: "stop after S seconds" },
+  "stamp-send": {
+    section: "Options",
+    help: "event time = intended send time: frame k of a --rate N run\n" +
+      "is sent at start + k's ticks / N and every tick in it is\n" +
+      "stamped with that time (CLOCK_REALTIME, never the late actual\n" +
+      "time, so a stalled publisher cannot hide queueing: coordinated\n" +
+      "omission is counted); flat out: stamped just before sending.\n" +
+      "For latency measurements (bench:e2e); needs --to",
+  },
   quiet: { section: "Options", help: "no progress lines" },
   help: { short: "h", label: "-h, --help", section: "Options", help: "this text" },
 };
@@ -112,6 +122,7 @@ interface FeedArgs {
   json: boolean;
   duration: number;
   quiet: boolean;
+  stampSend: boolean;
 }
 
 function parseFeedArgs(v: RawValues): FeedArgs {
@@ -130,6 +141,9 @@ function parseFeedArgs(v: RawValues): FeedArgs {
     lobster = { file: s("in")!, symbol: s("symbol")!, date: s("date")! };
   }
   const drops = (v["drop-frame"] as string[] | undefined) ?? [];
+  if (v["stamp-send"] === true && v.to === undefined) {
+    throw new UsageError("--stamp-send stamps the time a datagram is sent: it needs --to");
+  }
   return {
     source,
     to: s("to"),
@@ -147,6 +161,7 @@ function parseFeedArgs(v: RawValues): FeedArgs {
     json: oneOf("format", s("format"), ["flatbuffers", "json"] as const, "flatbuffers") === "json",
     duration,
     quiet: v.quiet === true,
+    stampSend: v["stamp-send"] === true,
   };
 }
 
@@ -206,8 +221,11 @@ class Emitter {
   private readonly reader = new FrameReader();
   private readonly enc = new TextEncoder();
   private lastProgress = performance.now();
+  private readonly clock?: SendClock;
 
-  constructor(private readonly a: FeedArgs, private readonly sink: Sink) {}
+  constructor(private readonly a: FeedArgs, private readonly sink: Sink) {
+    if (a.stampSend) this.clock = new SendClock(a.rate);
+  }
 
   async emit(bytes: Uint8Array, off: number, len: number): Promise<void> {
     const r = this.reader, n = r.open(bytes, off, len);
@@ -217,7 +235,12 @@ class Emitter {
     if (this.a.drops.has(this.stats.frames + this.stats.dropped_frames + 1)) {
       this.stats.dropped_frames++;
       if (n > 0) this.gaps.push({ first: r.firstSeq(), last: r.firstSeq() + n - 1 });
+      await this.clock?.wait(n); // a left-out frame keeps its place in the schedule
       return;
+    }
+    if (this.clock !== undefined) {
+      await this.clock.wait(n);
+      if (n > 0) this.clock.stamp(r.view, r.tick(0).bb_pos, n);
     }
     this.count(n);
     const sec = n > 0 ? r.tick(0).tsSec() : 0, nsec = n > 0 ? r.tick(0).tsNsec() : 0;
@@ -293,7 +316,7 @@ async function runSynth(a: FeedArgs, e: Emitter, stop: AbortSignal, t0: number):
     seed: a.seed,
     symbols: a.symbols,
     anomalies: a.anomalies,
-    rate: a.rate,
+    rate: a.stampSend ? 0 : a.rate, // --stamp-send: paced here, by SendClock
     count: a.count,
     batch: a.batch,
     policy: "block",
@@ -329,7 +352,7 @@ async function runLobster(a: FeedArgs, e: Emitter, stop: AbortSignal, t0: number
   for (const f of frameTicks(trades, sessionId(symbol, date), a.batch)) {
     if (stop.aborted) break;
     if (a.duration > 0 && performance.now() - t0 > a.duration * 1000) break;
-    if (a.rate > 0) {
+    if (a.rate > 0 && !a.stampSend) {
       const ahead = t0 + (sent / a.rate) * 1000 - performance.now();
       if (ahead > 1) await new Promise((r) => setTimeout(r, ahead));
     }
