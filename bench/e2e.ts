@@ -29,7 +29,7 @@
  * --json is given, never over the committed results.
  *
  * Usage: deno task bench:e2e [--quick] [--json FILE] [--rates 10000,100000,1000000,0]
- *        [--seconds S] [--capacity-ticks N]
+ *        [--seconds S] [--capacity-ticks N] [--fanout 300,2000] [--idle-seconds S]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -55,6 +55,8 @@ const { values } = parseArgs({
     rates: { type: "string" },
     seconds: { type: "string" },
     "capacity-ticks": { type: "string" },
+    fanout: { type: "string" },
+    "idle-seconds": { type: "string" },
   },
 });
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -63,15 +65,20 @@ const rates = (values.rates ?? (quick ? "10000,100000" : "10000,100000,1000000,0
   .split(",").map(Number);
 const seconds = Number(values.seconds ?? (quick ? 2 : 5));
 const capacityTicks = Number(values["capacity-ticks"] ?? (quick ? 2_000_000 : 20_000_000));
+const fanout = (values.fanout ?? (quick ? "300" : "300,2000")).split(",").map(Number);
+const idleSeconds = Number(values["idle-seconds"] ?? (quick ? 3 : 10));
 const outJson = values.json ??
   (quick
     ? `${Deno.makeTempDirSync({ prefix: "tw-e2e-" })}/e2e.json`
     : `${ROOT}bench/results/e2e.json`);
 const outDir = outJson.replace(/[^/]*$/, "") || "./";
-if (rates.some((r) => !(r >= 0)) || !(seconds > 0) || !(capacityTicks >= 0)) {
+if (
+  rates.some((r) => !(r >= 0)) || !(seconds > 0) || !(capacityTicks >= 0) ||
+  fanout.some((n) => !(n >= 0)) || !(idleSeconds > 0)
+) {
   console.error(
     "usage: deno task bench:e2e [--quick] [--json FILE] [--rates 10000,100000,1000000,0] " +
-      "[--seconds S] [--capacity-ticks N]",
+      "[--seconds S] [--capacity-ticks N] [--fanout 300,2000] [--idle-seconds S]",
   );
   Deno.exit(2);
 }
@@ -164,14 +171,15 @@ interface Summary {
   ring_drops?: number;
 }
 
-function subscriber(url: string, scope: "one" | "all", load: number): Proc {
+/** The measured subscriber (`one` symbol or `all`), or with `load` a load-only process. */
+function subscriber(url: string, scope: "one" | "all", load = 0): Proc {
   return spawn([
     deno,
     "run",
     "-A",
     `${ROOT}bench/fixtures/ws_subscriber.ts`,
     url,
-    scope === "one" ? ONE : "*",
+    load > 0 ? "-" : scope === "one" ? ONE : "*",
     ...(load > 0 ? ["--load", String(load), "--load-symbols", LOAD_SYMBOLS.join(",")] : []),
   ], /ready:/);
 }
@@ -203,6 +211,13 @@ const LOAD_SYMBOLS = [
   "ORCL",
 ];
 
+/**
+ * Ticks per datagram: 16, and 32 from 1M ticks/s (one Deno publisher sends
+ * about 1.3M ticks/s at 16 per datagram on this machine with nothing else
+ * running: it would be the bottleneck).
+ */
+const batch = (rate: number) => rate === 0 || rate >= 1_000_000 ? 32 : 16;
+
 async function publish(s: Setup, udp: number, rate: number): Promise<{ ticks: number }> {
   const count = rate > 0 ? Math.round(rate * seconds) : (quick ? 1_500_000 : 4_000_000);
   return JSON.parse(
@@ -213,7 +228,7 @@ async function publish(s: Setup, udp: number, rate: number): Promise<{ ticks: nu
       "-A",
       `${ROOT}src/tools/feed.ts`,
       ...["--to", s.to(udp), "--rate", String(rate), "--count", String(count)],
-      ...["--symbols", String(SYMBOLS), "--stamp-send", "--quiet"],
+      ...["--symbols", String(SYMBOLS), "--stamp-send", "--quiet", "--batch", String(batch(rate))],
       ...(s.json ? ["--format", "json"] : []),
     ]),
   );
@@ -221,10 +236,13 @@ async function publish(s: Setup, udp: number, rate: number): Promise<{ ticks: nu
 
 async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): Promise<Row> {
   const udp = port++, http = port++;
-  const rx = spawn(s.argv(udp, http), /feed running/);
+  const extra = load > 0 && s.pipeline !== "baseline" ? ["--max-clients", String(load + 10)] : [];
+  const rx = spawn([...s.argv(udp, http), ...extra], /feed running/);
   await rx.ready;
-  const sub = subscriber(s.url(http), scope, load);
+  const sub = subscriber(s.url(http), scope); // first: the load never takes its place
   await sub.ready;
+  const loadProc = load > 0 ? subscriber(s.url(http), scope, load) : undefined;
+  await loadProc?.ready;
   const cpu0 = cpuSeconds(rx.pid), t0 = performance.now();
   const sent = await publish(s, udp, rate);
   const wall = (performance.now() - t0) / 1000;
@@ -233,9 +251,10 @@ async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): 
   const got = lastJson((await sub.stop("SIGTERM")).stdout) as {
     trades: number;
     latency_ns: Percentiles;
-    load_messages: number;
-    load_open: number;
   };
+  const loaded = loadProc
+    ? lastJson((await loadProc.stop("SIGTERM")).stdout) as { load_open: number }
+    : { load_open: 0 };
   const out = await rx.stop(s.json ? "SIGTERM" : "SIGINT");
   const sum = lastJson(out.stdout) as unknown as Summary;
   const ringDrops = sum.ring_drops ?? 0;
@@ -244,7 +263,7 @@ async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): 
     pinned: s.pinned ?? false,
     scope,
     load_clients: load,
-    load_open: got.load_open,
+    load_open: loaded.load_open,
     requested_rate: rate,
     offered_rate: Math.round(sent.ticks / wall),
     sent: sent.ticks,
@@ -279,10 +298,10 @@ async function idle(s: Setup): Promise<IdleRow> {
   const udp = port++, http = port++;
   const rx = spawn(s.argv(udp, http), /feed running/);
   await rx.ready;
-  const sub = subscriber(s.url(http), "one", 0);
+  const sub = subscriber(s.url(http), "one");
   await sub.ready;
   await sleep(1000);
-  const span = quick ? 3 : 10, c0 = cpuSeconds(rx.pid);
+  const span = idleSeconds, c0 = cpuSeconds(rx.pid);
   await sleep(span * 1000);
   const share = (cpuSeconds(rx.pid) - c0) / span;
   await sub.stop("SIGTERM");
@@ -374,7 +393,7 @@ for (const rate of rates.filter((r) => r > 0 && r <= 1_000_000)) {
   rows.push(await measure(udpSetup(true), rate, "one"));
 }
 const fanRate = rates.includes(100_000) ? 100_000 : rates[0];
-for (const load of quick ? [300] : [300, 2000]) {
+for (const load of fanout.filter((n) => n > 0)) {
   rows.push(await measure(udpSetup(false), fanRate, "one", load));
   rows.push(await measure(baselineSetup, fanRate, "one", load));
 }

@@ -65,9 +65,20 @@ Deno.test("app: REST answers and clear JSON errors", async () => {
   using t = app();
   assert.deepEqual(await (await t.a.request("/v1/health")).json(), { status: "ok" });
   const tick = await (await t.a.request("/v1/ticks/latest?symbol=AAPL")).json();
-  assert.deepEqual([tick.trade.price, tick.trade.seq], [123.45, 42]);
+  assert.deepEqual([tick.trade.price, tick.trade.sequence], [123.45, 42]);
   const bars = await (await t.a.request("/v1/bars?symbol=AAPL&window=1s&limit=2")).json();
   assert.deepEqual(bars.bars.map((b: { close: number }) => b.close), [2, 3]);
+  assert.equal(bars.next, null);
+  // paging: the first N at or after `from`, then `next` as the following page's `from`
+  const closes = (j: { bars: { close: number }[] }) => j.bars.map((b) => b.close);
+  const q = "/v1/bars?symbol=AAPL&window=1s&limit=2&from=";
+  const p1 = await (await t.a.request(`${q}2026-01-02T00:00:00Z`)).json();
+  assert.deepEqual(closes(p1), [1, 2]);
+  assert.equal(p1.next, "2026-01-02T00:00:02.000Z");
+  const p2 = await (await t.a.request(q + p1.next)).json();
+  assert.deepEqual([closes(p2), p2.next], [[3], null]);
+  const upTo = await (await t.a.request(`${q}2026-01-02T00:00:00Z&to=2026-01-02T00:00:01Z`)).json();
+  assert.deepEqual([closes(upTo), upTo.next], [[1], null]);
   const cases: [string, number, RegExp][] = [
     ["/v1/bars?window=1s", 400, /symbol is required/],
     ["/v1/bars?symbol=AAPL&window=7s", 400, /unknown window '7s'/],
@@ -146,4 +157,21 @@ Deno.test("app: CORS is off by default; --cors ORIGIN allows that web app, prefl
   assert.equal(get.status, 200);
   assert.equal(get.headers.get("access-control-allow-origin"), "https://app.example");
   await get.body?.cancel();
+});
+
+Deno.test("app: /v1/openapi.json documents every route, and every documented path answers", async () => {
+  using t = app();
+  const doc = await (await t.a.request("/v1/openapi.json")).json();
+  assert.equal(doc.openapi, "3.1.0");
+  const documented = Object.keys(doc.paths);
+  const routes = new Set(
+    t.a.routes.filter((r) => r.method === "GET" && !r.path.includes("*") && r.path !== "/")
+      .map((r) => r.path).filter((p) => !p.startsWith("/static/")),
+  );
+  assert.deepEqual([...routes].sort(), [...documented].sort());
+  for (const p of documented) {
+    const res = await t.a.request(`${p}?symbol=AAPL&window=1s`);
+    await res.body?.cancel();
+    assert.notEqual(res.status, 404, p);
+  }
 });

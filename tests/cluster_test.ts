@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   candlePixels,
+  findTool,
   hasChromium,
   lastJson,
   launchChromium,
@@ -16,6 +17,9 @@ import {
   tickwire,
 } from "./helpers.ts";
 import { startNats } from "./nats_cluster.ts";
+
+/** Tests that run real nats-server processes are skipped, with a note, where it is missing. */
+const noNats = findTool("nats-server", "nats-server") === undefined;
 import { fnv1a32, parseShard, shardOf } from "../src/pipeline/shard.ts";
 import { barSubject, parseSubject, symbolToken } from "../src/cluster/subjects.ts";
 import {
@@ -313,6 +317,7 @@ Deno.test("standalone server: resumeFrom is refused with 4010 (no stream behind 
 Deno.test({
   name:
     "single node: resume by sequence and by time, binary frames carry the position, retention gaps are told",
+  ignore: noNats,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -408,7 +413,7 @@ Deno.test({
 
 Deno.test({
   name: "gateway dashboard in headless Chromium draws candles from NATS",
-  ignore: !hasChromium(),
+  ignore: noNats || !hasChromium(),
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -449,6 +454,7 @@ Deno.test({
 Deno.test({
   name:
     "3-node cluster, 2 shards, 2 gateways: every final bar exactly once through a NATS node kill, a gateway kill and restart",
+  ignore: noNats,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -591,6 +597,7 @@ Deno.test({
 
 Deno.test({
   name: "a gateway with default flags leaves the stream settings a processor chose alone",
+  ignore: noNats,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {

@@ -209,24 +209,40 @@ export function startUdpTickwire(extra: string[] = []): { bg: Background; port: 
   return { bg, port };
 }
 
-/** True when Debian's chromium is installed (CI must have it; elsewhere the test is skipped with a note). */
-export function hasChromium(): boolean {
-  try {
-    return Deno.statSync("/usr/bin/chromium").isFile;
-  } catch {
-    console.warn(
-      "SKIPPED browser test: /usr/bin/chromium not installed (apt-get install -y chromium)",
-    );
-    if (Deno.env.get("CI") === "true") throw new Error("CI must install chromium");
-    return false;
+/** The path of executable `name` on PATH, or undefined. */
+export function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      const p = `${dir}/${name}`;
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* not here */ }
   }
+  return undefined;
+}
+
+/**
+ * The path of a tool a test needs (`env` names a variable that overrides
+ * PATH), or undefined with a clear skip note; CI must have it.
+ */
+export function findTool(name: string, debianPackage: string, env?: string): string | undefined {
+  const p = (env ? Deno.env.get(env) : undefined) ?? onPath(name);
+  if (p !== undefined) return p;
+  const how = `apt-get install -y ${debianPackage}${env ? `, or set ${env}` : ""}`;
+  console.warn(`SKIPPED: ${name} is not installed (${how})`);
+  if (Deno.env.get("CI") === "true") throw new Error(`CI must install ${debianPackage}`);
+  return undefined;
+}
+
+/** True when Chromium is found (CHROME_PATH, else `chromium` on PATH). */
+export function hasChromium(): boolean {
+  return findTool("chromium", "chromium", "CHROME_PATH") !== undefined;
 }
 
 /** Launches Debian's Chromium headless through playwright-core. */
 export async function launchChromium() {
   const { chromium } = await import("playwright-core");
   return await chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: Deno.env.get("CHROME_PATH") ?? onPath("chromium"),
     args: [
       "--headless",
       "--no-sandbox",
@@ -279,4 +295,24 @@ export async function stopWithin(bg: Background, ms: number): Promise<Run> {
   if (r !== "hung") return r;
   bg.child.kill("SIGKILL");
   throw new Error(`SIGINT was not honoured within ${ms} ms`);
+}
+
+/** Asserts that Prometheus' own checker finds nothing to say about `text` (skipped without promtool). */
+export async function promtoolClean(text: string): Promise<void> {
+  const promtool = findTool("promtool", "prometheus");
+  if (promtool === undefined) return;
+  const p = new Deno.Command(promtool, {
+    args: ["check", "metrics"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = p.stdin.getWriter();
+  await w.write(new TextEncoder().encode(text));
+  await w.close();
+  const o = await p.output();
+  const said = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
+  if (!o.success || said.trim() !== "") {
+    throw new Error(`promtool check metrics:\n${said}\n--- input ---\n${text}`);
+  }
 }

@@ -4,6 +4,7 @@ import {
   hasChromium,
   lastJson,
   launchChromium,
+  promtoolClean,
   startTickwire,
   tickwire,
 } from "./helpers.ts";
@@ -115,8 +116,10 @@ Deno.test("REST: health, stats, symbols, bars, latest ticks, anomalies, metrics,
     }
     const metrics = await (await fetch(`${u}/metrics`)).text();
     assert.match(metrics, /^tickwire_ticks_total \d+$/m);
-    assert.match(metrics, /^tickwire_ring_drops_total 0$/m);
-    assert.match(metrics, /^tickwire_latency_ns\{quantile="0.99"\} \d+$/m);
+    assert.match(metrics, /^tickwire_ring_dropped_records_total 0$/m);
+    assert.match(metrics, /^tickwire_receive_to_bar_seconds_bucket\{le="\+Inf"\} \d+$/m);
+    assert.match(metrics, /^# HELP tickwire_ticks_total \S/m);
+    await promtoolClean(metrics);
     assert.ok(
       metrics.split("\n").filter((l) => l && !l.startsWith("#")).every((l) =>
         l.startsWith("tickwire_")
@@ -385,13 +388,55 @@ Deno.test({
       const png = await Deno.readFile(shot);
       assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG screenshot");
       console.log(`dashboard screenshot: ${shot}`);
+      // the crosshair shows an OHLCV legend for the candle under it
+      const box = (await page.locator("#chart").boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+      const text = async (id: string) =>
+        String(await page.evaluate(`document.getElementById("${id}").textContent`));
+      await page.waitForFunction(
+        `/ O [\\d.]+ +H [\\d.]+ +L [\\d.]+ +C [\\d.]+ +V \\d+/.test(
+        document.getElementById("legend").textContent)`,
+        null,
+        { timeout: 5_000 },
+      );
+      assert.match(
+        await text("last"),
+        /^[\d.]+ [+-][\d.]+ \([+-][\d.]+%\)$/,
+        "last price and change",
+      );
+      // time zone: UTC, then New York (the legend's time moves by 4 or 5 hours)
+      const hour = async () => Number(/\d{4},? (\d\d):/.exec(await text("legend"))![1]);
+      const utc = await hour();
+      await page.selectOption("#tz", "America/New_York");
+      const ny = await hour();
+      assert.ok([4, 5].includes((utc - ny + 24) % 24), `UTC ${utc}h vs New York ${ny}h`);
+      // one timeframe button per window; a click switches
+      const buttons = await page.evaluate(
+        `[...document.querySelectorAll("#tf button")].map((b) => b.textContent)`,
+      );
+      assert.deepEqual(buttons, ["1s", "1m"]);
+      await page.click("#tf button:nth-child(2)");
+      await page.waitForFunction(`window.__tickwire.window === "1m"`);
+      // the symbol filter narrows the list
+      await page.fill("#filter", "MS");
+      const shown = await page.evaluate(
+        `[...document.getElementById("symbol").options].map((o) => o.textContent)`,
+      ) as string[];
+      assert.ok(shown.length >= 1 && shown.every((s) => s.includes("MS")), String(shown));
       assert.deepEqual(errors, []);
-      // a phone-sized screen gets the stacked layout
-      await page.setViewportSize({ width: 390, height: 800 });
+      // a phone-sized screen gets the stacked layout, nothing wider than the screen
+      await page.setViewportSize({ width: 390, height: 844 });
       const stacked = await page.evaluate(
         `getComputedStyle(document.querySelector("main")).gridTemplateColumns.split(" ").length`,
       );
       assert.equal(stacked, 1);
+      assert.ok(
+        await page.evaluate(`document.documentElement.scrollWidth <= 390`),
+        "no sideways scroll",
+      );
+      const phone = await Deno.makeTempFile({ prefix: "tickwire-phone-", suffix: ".png" });
+      await page.screenshot({ path: phone, fullPage: true });
+      console.log(`phone screenshot: ${phone}`);
     } finally {
       await browser.close();
       await bg.stop();

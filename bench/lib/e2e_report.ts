@@ -202,7 +202,7 @@ export function markdown(rep: Report): string {
     "",
     `Machine: ${m.cpus} CPUs (${m.cpu_model}), ${m.memory_gib} GiB, ${m.os}, Deno ${m.deno}. ` +
     `Publisher, receiver and subscriber share it. Each row: ${rep.settings.seconds} s of ` +
-    `synthetic ticks (64 symbols, 16 per datagram, 30 % trades) from \`deno task feed --stamp-send\`; ` +
+    `synthetic ticks (64 symbols, 16 per datagram, 32 from 1M/s and flat out; 30 % trades) from \`deno task feed --stamp-send\`; ` +
     `latency from each tick's intended send time. Subscriber \`one\`: trades of ` +
     `${rep.settings.subscriber_symbol} only; \`all\`: every symbol's trades. DPDK: ${rep.dpdk}.`,
     "",

@@ -21,7 +21,10 @@
  * (ticks per event second, default rate or 50000), anomalies (0),
  * stale_s (30), session (default derived from seed), skip_at/skip_len
  * (leave a sequence gap, for tests).
- * Same seed and start_ns => same ticks, whatever the pacing.
+ * Same seed, start_ns, event_rate and pacing (paced or flat out) => same
+ * ticks. Paced runs
+ * send each tick when the wall clock reaches its event time, so with the
+ * default start_ns (now) live bars are stamped with the current time.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -153,12 +156,22 @@ int tw_run_synth(tw_feed *f) {
   }
   tw_feed_ready(f);
 
-  const double mean_gap_ns = 1e9 / event_rate;
+  /* Paced runs keep event time on the wall clock: bursts (probability
+   * BURST_P per calm event, BURST_LEN events on average, gaps / 10) would
+   * shorten the mean gap, so the base gap is widened to make the average
+   * rate, bursts included, event_rate; a silenced symbol's events go to
+   * another symbol instead of being skipped; at most half the symbols are
+   * silenced at once. Flat-out runs keep the original model (event time
+   * runs ahead; the committed model was trained on it). */
+  const int paced = rate > 0;
+  const double BURST_P = 2e-4, BURST_LEN = 600.0;
+  const double burst_scale = (1.0 / BURST_P + BURST_LEN) / (1.0 / BURST_P + BURST_LEN / 10.0);
+  const double mean_gap_ns = 1e9 / event_rate * (paced ? burst_scale : 1.0);
   const double vol_scale = 1.0 / sqrt(event_rate / (double)nsym > 1 ? event_rate / (double)nsym : 1);
   const uint64_t t0_wall = tw_mono_ns();
   uint64_t t_ev = start_ns; /* event time, ns since epoch */
   uint64_t seq = 1, emitted = 0;
-  int burst = 0;
+  int burst = 0, pending = 0;
   /* Frames are built here and copied into the ring whole, so a full ring
    * drops a whole frame (and the consumer sees a sequence gap). */
   uint8_t frame[TW_FRAME_SIZE(MAX_BATCH)];
@@ -166,11 +179,21 @@ int tw_run_synth(tw_feed *f) {
   tw_tick tk;
 
   while (!tw_stopping(f) && (count == 0 || emitted < count)) {
-    /* Pace against the wall clock. While ahead of schedule the thread
-     * follows its idle strategy: spin (busy-wait), yield, or sleep (nap
-     * until due, at most 1 ms at a time). */
+    /* The next event's time: Poisson arrivals, with occasional bursts. */
+    if (!pending) {
+      if (!burst && uniform(&rng) < BURST_P) burst = 200 + (int)(uniform(&rng) * 800);
+      double gap = expo(&rng) * mean_gap_ns / (burst ? 10.0 : 1.0);
+      if (burst) burst--;
+      t_ev += (uint64_t)gap;
+      pending = 1;
+    }
+    /* Paced: an event goes out when the wall clock reaches its event time
+     * (scaled by event_rate / rate), so a live run's event time stays on
+     * the wall clock, bursts included. While early the thread follows its
+     * idle strategy: spin (busy-wait), yield, or sleep (nap until due, at
+     * most 1 ms at a time). */
     if (rate > 0) {
-      uint64_t due = t0_wall + (uint64_t)((double)emitted * 1e9 / rate);
+      uint64_t due = t0_wall + (uint64_t)((double)(t_ev - start_ns) * (event_rate / rate));
       uint64_t now = tw_mono_ns();
       if (due > now) {
         /* A partial frame goes out when the next tick is more than 20 us
@@ -191,17 +214,15 @@ int tw_run_synth(tw_feed *f) {
         continue;
       }
     }
-    /* Next event. */
-    if (!burst && uniform(&rng) < 2e-4) burst = 200 + (int)(uniform(&rng) * 800);
-    double gap = expo(&rng) * mean_gap_ns / (burst ? 10.0 : 1.0);
-    if (burst) burst--;
-    t_ev += (uint64_t)gap;
+    pending = 0;
     uint32_t si = (uint32_t)(uniform(&rng) * (double)nsym);
     sym_t *s = &syms[si];
     if (s->silent_until > t_ev) { /* stale symbol: someone else trades */
-      si = (si + 1) % (uint32_t)nsym;
+      uint32_t k = 1, tries = paced ? (uint32_t)nsym : 2;
+      while (k < tries && syms[(si + k) % nsym].silent_until > t_ev) k++;
+      if (k == tries) continue; /* the event is skipped */
+      si = (si + k) % (uint32_t)nsym;
       s = &syms[si];
-      if (s->silent_until > t_ev) continue;
     }
     if (uniform(&rng) < 1e-4) s->volatile_regime = !s->volatile_regime;
     /* volatility per event, scaled so a symbol moves about 0.03 % per
@@ -245,6 +266,11 @@ int tw_run_synth(tw_feed *f) {
       s->burst_left--;
     } else if (anomalies > 0 && uniform(&rng) < anomalies) {
       int k = 1 + (int)(uniform(&rng) * 5);
+      if (k == 4 && paced) { /* at most half the symbols silent at once, so the market goes on */
+        uint64_t silent = 0;
+        for (uint64_t j = 0; j < nsym; j++) silent += syms[j].silent_until > t_ev;
+        if (2 * (silent + 1) > nsym) k = 1;
+      }
       if (k == 1 || k == 2) {
         tk.kind = TW_KIND_TRADE;
         tk.side = TW_SIDE_BUY;

@@ -20,6 +20,13 @@ export interface FeedConfig {
   options: FeedOptions;
   /** The feed ends by itself (capture, counted synthetic run). */
   finite: boolean;
+  /** How much there is to read, for the status line's position and ETA. */
+  extent?: { ticks: number } | { file: string };
+}
+
+/** The capture a DPDK net_pcap device replays (`rx_pcap=FILE` in --eal), if any. */
+function pcapOfEal(eal: string): string | undefined {
+  return /rx_pcap=([^,\s]+)/.exec(eal)?.[1];
 }
 
 /** Chooses the native feed and its options. */
@@ -36,6 +43,7 @@ export function feedConfig(o: RunOptions): FeedConfig {
       return {
         kind: "synth",
         finite: o.count > 0,
+        extent: o.count > 0 ? { ticks: o.count } : undefined,
         options: {
           ...common,
           seed: o.seed,
@@ -57,12 +65,15 @@ export function feedConfig(o: RunOptions): FeedConfig {
       return {
         kind: "pcap",
         finite: true,
+        extent: o.pcap ? { file: o.pcap } : undefined,
         options: { ...common, file: o.pcap, speed: o.speed, port: o.udpPort },
       };
-    case "dpdk":
+    case "dpdk": {
+      const file = pcapOfEal(o.eal ?? "");
       return {
         kind: "dpdk",
         finite: o.exitOnEof,
+        extent: file ? { file } : undefined,
         options: {
           ...common,
           eal: o.eal,
@@ -70,5 +81,6 @@ export function feedConfig(o: RunOptions): FeedConfig {
           eof_idle_ms: o.exitOnEof ? o.eofIdleMs : 0,
         },
       };
+    }
   }
 }

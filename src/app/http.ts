@@ -13,6 +13,7 @@
 import type { RunOptions } from "../cli/args.ts";
 import { type Demand, Hub, type HubOptions } from "../server/hub.ts";
 import type { MarketState } from "../server/state.ts";
+import type { Histogram } from "../pipeline/latency.ts";
 import { type RunningServer, startServer } from "../server/app.ts";
 
 /** What a role adds to the shared shell. */
@@ -21,6 +22,8 @@ export interface HttpRole {
   health: () => Record<string, unknown>;
   /** hub extras: the stream for resumeFrom, unavailable channels */
   hub?: Pick<HubOptions, "replay" | "unavailable">;
+  /** the pipeline's receive-to-bar histogram, for /metrics */
+  latency?: Histogram;
   /** told when subscribers' wish for per-tick events changes */
   onDemand?: (d: Demand) => void;
 }
@@ -57,6 +60,7 @@ export function serveHttp(o: RunOptions, state: MarketState, role: HttpRole): Ht
     hub,
     stats: role.stats,
     health: role.health,
+    latency: role.latency,
     cors: o.cors,
   });
   return { hub, server, close: () => server.close() };

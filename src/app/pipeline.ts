@@ -25,6 +25,7 @@ import { FEATURE_NAMES } from "../anomaly/features.ts";
 import { checkMemory, checkModel, pinMain } from "./preflight.ts";
 import { type EventSink, Fanout } from "../sinks/sink.ts";
 import { AnomaliesFileSink, BarsFileSink, type FileSink, NdjsonWriter } from "../sinks/ndjson.ts";
+import { snakeKeys } from "../server/messages.ts";
 import { Histogram } from "../pipeline/latency.ts";
 import { MarketSink } from "../sinks/market.ts";
 import { RunRecord } from "../sinks/record.ts";
@@ -66,6 +67,8 @@ interface Running {
   feed?: NativeFeed;
   scorer?: Scorer;
   t0: number;
+  /** size of the capture a finite feed reads, once known (status line position) */
+  fileSize?: number;
   /** event-time-to-WebSocket-send latency of trades (--wire-latency) */
   sendWire?: Histogram;
 }
@@ -142,7 +145,7 @@ function statsSource(r: Running): () => Record<string, unknown> {
       feed: r.cfg.kind,
       uptime_s: Number(((now - r.t0) / 1000).toFixed(3)),
       ticks_per_s: Math.round(rate),
-      pipeline: c,
+      pipeline: snakeKeys(c),
       ring: {
         used: rc.used,
         capacity: rc.capacity,
@@ -150,7 +153,7 @@ function statsSource(r: Running): () => Record<string, unknown> {
         drops: rc.drops,
         published: rc.published,
       },
-      feed_stats: lastFeed ?? {},
+      feed_stats: snakeKeys(lastFeed ?? {}),
       latency_ns: r.host.latency.summary(),
       server: r.http?.hub.stats ?? {},
     };
@@ -175,6 +178,7 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
     r.http = serveHttp(r.o, state, {
       stats: statsSource(r),
       health: health(r),
+      latency: r.host.latency,
       onDemand: (d) =>
         r.host.setWant(
           role.baseWant | (d.trades ? TickWant.trades : 0) | (d.quotes ? TickWant.quotes : 0),
@@ -282,7 +286,31 @@ function statusInput(r: Running) {
     drops: rc.drops,
     gaps: cv.gaps,
     malformed: cv.malformed,
+    position: position(r, cv.ticksSeen),
   };
+}
+
+/**
+ * How far a finite feed has got: ticks of a counted synthetic run, or an
+ * estimate of the bytes read from a capture (payload plus 58 bytes of pcap
+ * record and Ethernet/IPv4/UDP headers per packet) over its size.
+ */
+function position(r: Running, ticksSeen: number): number | undefined {
+  const e = r.cfg.extent;
+  if (e === undefined || !r.feed?.alive) return undefined;
+  if ("ticks" in e) return ticksSeen / e.ticks;
+  r.fileSize ??= fileSize(e.file);
+  if (!r.fileSize) return undefined;
+  const fs = r.feed.stats();
+  return Math.min(0.999, (fs.bytes + fs.packets * 58 + 24) / r.fileSize);
+}
+
+function fileSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** Stops the feed, drains the Worker and the scorer, closes the sinks. */

@@ -20,6 +20,8 @@ export interface StatusInput {
   drops: number;
   gaps: number;
   malformed: number;
+  /** share of a finite feed read so far (0..1), when known */
+  position?: number;
 }
 
 function si(x: number): string {
@@ -29,11 +31,27 @@ function si(x: number): string {
   return x.toFixed(0);
 }
 
-/** One status line (no newline). */
-export function formatStatus(s: StatusInput): string {
+function clock(s: number): string {
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  const mm = String(m).padStart(2, "0"), ss = String(sec).padStart(2, "0");
+  return h > 0 ? `${h}:${mm}:${ss}` : `${m}:${ss}`;
+}
+
+/** `| 42.0% ETA 1:05`: the position of a finite feed and the time left at the pace so far. */
+function progress(position: number | undefined, elapsedS: number): string {
+  if (position === undefined) return "";
+  const p = Math.min(1, Math.max(0, position));
+  const eta = p > 0.001 ? clock((elapsedS * (1 - p)) / p) : "–";
+  return ` | ${(p * 100).toFixed(1)}% ETA ${eta}`;
+}
+
+/** One status line (no newline); `elapsedS` since the feed started, for the ETA. */
+export function formatStatus(s: StatusInput, elapsedS = 0): string {
   return `tickwire ${s.feed} (${s.policy}) | ${si(s.rate)} ticks/s | ticks ${si(s.ticks)} | ring ${
     (s.fill * 100).toFixed(1)
-  }% | drops ${si(s.drops)} | gaps ${s.gaps} | malformed ${s.malformed}`;
+  }% | drops ${si(s.drops)} | gaps ${s.gaps} | malformed ${s.malformed}${
+    progress(s.position, elapsedS)
+  }`;
 }
 
 /** The status line on stderr: rewritten in place on a terminal, one line each otherwise. */
@@ -41,6 +59,7 @@ export class StatusLine {
   private lastTicks = 0;
   private lastT = performance.now();
   private lastShown = performance.now();
+  private readonly t0 = performance.now();
   private readonly tty = Deno.stderr.isTerminal();
   private readonly enc = new TextEncoder();
 
@@ -57,7 +76,7 @@ export class StatusLine {
     const rate = (s.ticks - this.lastTicks) / Math.max(1e-3, (now - this.lastT) / 1000);
     this.lastTicks = s.ticks;
     this.lastT = now;
-    const line = formatStatus({ ...s, rate });
+    const line = formatStatus({ ...s, rate }, (now - this.t0) / 1000);
     const text = this.tty ? `\r${line}\x1b[K${final ? "\n" : ""}` : `${line}\n`;
     Deno.stderr.writeSync(this.enc.encode(text));
   }

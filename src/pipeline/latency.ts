@@ -16,9 +16,9 @@
 
 const SUB = 16;
 const POWERS = 48; // up to 2^48 ns (~3 days)
-/** Slots: buckets, then count, then max. */
-export const HIST_SLOTS = SUB * POWERS + 2;
-const COUNT = SUB * POWERS, MAX = COUNT + 1;
+/** Slots: buckets, then count, max and sum. */
+export const HIST_SLOTS = SUB * POWERS + 3;
+const COUNT = SUB * POWERS, MAX = COUNT + 1, SUM = COUNT + 2;
 
 /** Percentiles reported everywhere. */
 export interface Percentiles {
@@ -44,6 +44,7 @@ export class Histogram {
     const s = this.slots;
     let v = ns < 1 ? 1 : ns;
     if (v > s[MAX]) s[MAX] = v;
+    s[SUM] += v * n;
     let e = Math.floor(Math.log2(v));
     if (e >= POWERS) {
       e = POWERS - 1;
@@ -73,6 +74,27 @@ export class Histogram {
       }
     }
     return s[MAX];
+  }
+
+  /** Sum of all observations (ns), for a Prometheus histogram's `_sum`. */
+  get sum(): number {
+    return this.slots[SUM];
+  }
+
+  /**
+   * Observations whose bucket lies wholly at or below `ns` (a Prometheus
+   * `le` bucket; a bucket straddling the bound counts above it).
+   */
+  atOrBelow(ns: number): number {
+    const s = this.slots;
+    let n = 0;
+    for (let i = 0; i < COUNT; i++) {
+      if (s[i] === 0) continue;
+      const e = Math.floor(i / SUB), sub = i % SUB;
+      if (2 ** e * (1 + (sub + 1) / SUB) > ns) break;
+      n += s[i];
+    }
+    return n;
   }
 
   /** The usual percentiles, rounded to whole ns. */

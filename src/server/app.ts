@@ -19,8 +19,11 @@ import { cors } from "hono/cors";
 import type { MarketState } from "./state.ts";
 import type { Hub } from "./hub.ts";
 import { prometheus } from "./metrics.ts";
+import type { Histogram } from "../pipeline/latency.ts";
 import { bearerOk } from "./auth.ts";
 import { parseTimeMs } from "../time.ts";
+import { served } from "./messages.ts";
+import { OPENAPI } from "./openapi.ts";
 
 /** Server settings. */
 export interface ServerOptions {
@@ -31,6 +34,8 @@ export interface ServerOptions {
   hub: Hub;
   stats: () => Record<string, unknown>;
   health: () => Record<string, unknown>;
+  /** receive-to-bar latency for /metrics (processor roles) */
+  latency?: Histogram;
   /** origin allowed to call the API from a browser (CORS); undefined = none */
   cors?: string;
 }
@@ -84,20 +89,23 @@ function barsRoute(state: MarketState, q: Record<string, string>): Response | ob
   if (to instanceof Response) return to;
   const limit = q.limit === undefined ? 500 : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return bad("limit must be 1..10000");
-  return {
-    symbol: q.symbol,
-    window: q.window,
-    bars: state.bars(q.symbol, q.window, from, to, limit),
-  };
+  const page = state.barPage(q.symbol, q.window, from, to, limit);
+  return { symbol: q.symbol, window: q.window, bars: page.bars, next: page.next };
 }
 
 function restRoutes(app: Hono, o: ServerOptions): void {
   const st = o.state;
   app.get("/v1/health", (c) => c.json(o.health()));
+  app.get("/v1/openapi.json", (c) => c.json(OPENAPI));
   app.get("/v1/stats", (c) => c.json(o.stats()));
   app.get(
     "/metrics",
-    (c) => c.text(prometheus(o.stats()), 200, { "content-type": "text/plain; version=0.0.4" }),
+    (c) =>
+      c.text(
+        prometheus(o.stats(), { latency: o.latency, subscribers: o.hub.subscribers() }),
+        200,
+        { "content-type": "text/plain; version=0.0.4" },
+      ),
   );
   app.get("/v1/symbols", (c) => {
     const symbols = st.names.filter((n) => n !== undefined).map((s) => {
@@ -124,7 +132,8 @@ function restRoutes(app: Hono, o: ServerOptions): void {
   app.get("/v1/anomalies", (c) => {
     const since = time(c.req.query("since"), "since", -Infinity);
     if (since instanceof Response) return since;
-    return c.json({ anomalies: st.anomalies.filter((a) => Date.parse(a.time) >= since) });
+    const anomalies = st.anomalies.filter((a) => Date.parse(a.time) >= since).map(served);
+    return c.json({ anomalies });
   });
 }
 

@@ -135,6 +135,13 @@ export class Hub {
     }
   }
 
+  /** Clients subscribed to each channel (for /metrics; computed on demand). */
+  subscribers(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.clients) for (const ch of c.subs.keys()) out[ch] = (out[ch] ?? 0) + 1;
+    return out;
+  }
+
   /** True when no more sockets are taken (`maxClients`). */
   full(): boolean {
     return this.pending + this.clients.size >= (this.opts.maxClients ?? Infinity);
@@ -262,7 +269,13 @@ export class Hub {
     for (const s of names) {
       const t = st.latestTick(s)?.trade;
       if (t) {
-        trades.push({ symbol: s, time: t.time, price: t.price, size: t.size, sequence: t.seq });
+        trades.push({
+          symbol: s,
+          time: t.time,
+          price: t.price,
+          size: t.size,
+          sequence: t.sequence,
+        });
       }
     }
     c.send(body("snapshot", { bars, trades }));

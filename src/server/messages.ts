@@ -127,7 +127,7 @@ export interface AnomalyJson {
 /** The latest trade and quote of a symbol (`/v1/ticks/latest`, snapshots). */
 export interface LatestTickJson {
   symbol: string;
-  trade: { time: string; price: number; size: number; seq: number } | null;
+  trade: { time: string; price: number; size: number; sequence: number } | null;
   quote: { time: string; bid: number; bid_size: number; ask: number; ask_size: number } | null;
 }
 
@@ -285,17 +285,29 @@ function featureJson(names: FeatureNames, values: ArrayLike<number>): Record<str
  * as `sequence` (late ticks and anomalies carry it as `seq` elsewhere).
  */
 export function body(type: string, fields: object): string {
-  const rest = JSON.stringify(onSocket(fields));
+  const rest = JSON.stringify(served(fields));
   return rest === "{}" ? `{"type":"${type}"}` : `{"type":"${type}",${rest.slice(1)}`;
+}
+
+/** An object's camelCase keys in snake_case (`ticksSeen` -> `ticks_seen`): stats keep one style. */
+export function snakeKeys(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+  }
+  return out;
 }
 
 /** A final bar or anomaly with its stream position (gateways). */
 export function durableBody(kind: "bar" | "anomaly", fields: object, streamSeq: number): string {
-  return `{"type":"${kind}","stream_seq":${streamSeq},${JSON.stringify(onSocket(fields)).slice(1)}`;
+  return `{"type":"${kind}","stream_seq":${streamSeq},${JSON.stringify(served(fields)).slice(1)}`;
 }
 
-/** Fields as sent on a socket: a tick's `seq` becomes `sequence` (one key, one meaning). */
-function onSocket(fields: object): object {
+/**
+ * Fields as served (socket and REST): a tick's `seq` becomes `sequence`
+ * (one key, one meaning; the NDJSON files keep `seq`).
+ */
+export function served(fields: object): object {
   if (!("seq" in fields)) return fields;
   const { seq, ...rest } = fields as { seq: unknown };
   return { ...rest, sequence: seq };

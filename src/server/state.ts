@@ -56,7 +56,7 @@ export class MarketState {
 
   /** Records a symbol's last trade (servers without the shared array). */
   onTrade(t: TradeJson): void {
-    this.trades.set(t.symbol, { time: t.time, price: t.price, size: t.size, seq: t.sequence });
+    this.trades.set(t.symbol, { time: t.time, price: t.price, size: t.size, sequence: t.sequence });
   }
 
   onSymbol(id: number, name: string): void {
@@ -112,7 +112,25 @@ export class MarketState {
   }
 
   /** Final bars (and the in-progress one when `to` is open) between from and to (ms). */
-  bars(symbol: string, window: string, from: number, to: number, limit: number): BarJson[] {
+  /**
+   * Bars starting in [from, to), oldest first: the first `limit` of them when
+   * `from` is given (a page; `next` is where the following page starts, or
+   * null), else the latest `limit`.
+   */
+  barPage(
+    symbol: string,
+    window: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): { bars: BarJson[]; next: string | null } {
+    const all = this.bars(symbol, window, from, to);
+    if (from === -Infinity) return { bars: all.slice(Math.max(0, all.length - limit)), next: null };
+    return { bars: all.slice(0, limit), next: all.length > limit ? all[limit].start : null };
+  }
+
+  /** Every kept bar starting in [from, to), oldest first, and the bar in progress. */
+  bars(symbol: string, window: string, from: number, to: number): BarJson[] {
     const h = this.hist.get(`${symbol}|${window}`);
     const out: BarJson[] = [];
     if (h) {
@@ -127,7 +145,7 @@ export class MarketState {
         out.push(cur);
       }
     }
-    return out.slice(Math.max(0, out.length - limit));
+    return out;
   }
 
   /** Latest trade and quote of a symbol (null fields when none yet). */
@@ -141,7 +159,7 @@ export class MarketState {
         time: isoNs(f[L + LS.sec], f[L + LS.nsec]),
         price: scalePrice(f[L + LS.price], exp),
         size: f[L + LS.size],
-        seq: f[L + LS.seq],
+        sequence: f[L + LS.seq],
       }
       : null;
     const quote = f[L + LS.quoteSec] > 0
