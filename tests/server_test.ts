@@ -345,8 +345,16 @@ for (const policy of ["drop", "disconnect"] as const) {
       const fast = new Client(u);
       await fast.open;
       fast.send({ op: "subscribe", id: 1, channels: ["bars:1s"], symbols: ["*"] });
+      // at least 5 s; on a loaded machine the stalled socket takes longer to fill up, so wait
+      // (up to 60 s) for the policy to act rather than for a fixed time
       await new Promise((r) => setTimeout(r, 5000));
-      const stats = (await getJson(`${u}/v1/stats`)).body;
+      const acted = (s: { server: Record<string, number> }) =>
+        policy === "drop" ? s.server.slow_dropped > 0 : s.server.slow_disconnects >= 1;
+      let stats = (await getJson(`${u}/v1/stats`)).body;
+      for (let i = 0; i < 110 && !acted(stats); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        stats = (await getJson(`${u}/v1/stats`)).body;
+      }
       const finals = fast.msgs.filter((m) => m.type === "bar" && m.final);
       assert.ok(finals.length >= 8 * 3, `fast client got ${finals.length} final bars`);
       if (policy === "drop") assert.ok(stats.server.slow_dropped > 0, JSON.stringify(stats.server));
