@@ -186,11 +186,10 @@ export class TickConsumer {
     }
   };
 
-  /** Event time of the frame's first taken tick to now, wall clock, for its ticks. */
+  /** Event time of the frame's first taken tick to now (wall clock), for its ticks. */
   private recordWire(n: number): void {
-    const t = this.reader.tick(this.seq.skip);
-    const nowNs = (performance.timeOrigin + performance.now()) * 1e6;
-    this.wire!.record(nowNs - (t.tsSec() * 1e9 + t.tsNsec()), n - this.seq.skip);
+    const t = this.reader.tick(this.seq.skip), now = performance.timeOrigin + performance.now();
+    this.wire!.record(now * 1e6 - (t.tsSec() * 1e9 + t.tsNsec()), n - this.seq.skip);
   }
 
   /** Sequence check of the open frame; false when none of its ticks is taken. */

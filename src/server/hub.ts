@@ -7,11 +7,7 @@
  * `replay.ts`'s. The hub tells its owner which per-tick events anyone wants
  * through `onDemand`; it never touches the pipeline.
  *
- * Protocol (JSON text frames): requests
- * `{"op":"subscribe"|"unsubscribe","id":N,"channels":[...],"symbols":[...]}`,
- * `{"op":"list","id":N}`, `{"op":"ping","id":N}`, `{"op":"auth","id":N,"token":"..."}`;
- * channels `trades`, `quotes`, `bars:<window>`, `anomalies`, `stats`;
- * symbols by name or `"*"`. Server messages carry `type` and `seq`.
+ * Protocol: the README's table (ops, message types, error codes).
  *
  * @example
  * ```ts ignore

@@ -6,15 +6,7 @@
  * checksum) so a receiver can be checked against what was sent.
  * @module
  */
-import {
-  helpText,
-  num,
-  oneOf,
-  type OptionTable,
-  type RawValues,
-  tokenize,
-  UsageError,
-} from "../cli/table.ts";
+import { helpText, num, oneOf, type RawValues, tokenize, UsageError } from "../cli/table.ts";
 import { createRing, RingConsumer } from "../ring/ring.ts";
 import { FeedError, FeedState, NativeFeed } from "../native/feed.ts";
 import { LobsterError, readLobster } from "../feeds/lobster.ts";
@@ -30,70 +22,7 @@ import {
 } from "../wire/frame.ts";
 import { PcapWriter } from "../net/pcap.ts";
 import { SendClock } from "./send_clock.ts";
-
-const OPTIONS: OptionTable = {
-  source: { arg: "S", section: "Options", help: "synth (default) | lobster" },
-  to: { arg: "HOST:PORT", section: "Options", help: "send UDP datagrams there" },
-  "pcap-out": {
-    arg: "FILE",
-    section: "Options",
-    help: "write an Ethernet/IPv4/UDP capture instead",
-  },
-  rate: { arg: "N", section: "Options", help: "ticks per second (default 100000; 0 = flat out)" },
-  count: {
-    arg: "N",
-    section: "Options",
-    help: "synth: ticks to send (default 100000; 0 = until Ctrl-C)",
-  },
-  seed: { arg: "N", section: "Options", help: "synth: seed (1)" },
-  symbols: { arg: "N", section: "Options", help: "synth: number of symbols (8)" },
-  anomalies: {
-    arg: "P",
-    section: "Options",
-    help: "synth: probability of an injected, labelled anomaly",
-  },
-  batch: {
-    arg: "N",
-    section: "Options",
-    help: "ticks per frame (16; synth max 32, lobster max 200)",
-  },
-  in: { arg: "FILE", section: "Options", help: "lobster: message file" },
-  symbol: { arg: "SYM", section: "Options", help: "lobster: symbol" },
-  date: { arg: "DATE", section: "Options", help: "lobster: trading day YYYY-MM-DD" },
-  "drop-frame": {
-    arg: "N",
-    multiple: true,
-    section: "Options",
-    help: "leave frame N (1-based) out, making a sequence gap\n(repeatable)",
-  },
-  "udp-port": {
-    arg: "N",
-    section: "Options",
-    help:
-      "pcap-out: UDP destination port (5555)\n(with --to, three end-of-session frames follow the\n" +
-      "data, so receivers can detect a loss at the very end)",
-  },
-  vlan: { arg: "ID", section: "Options", help: "pcap-out: add an 802.1Q tag" },
-  format: {
-    arg: "F",
-    section: "Options",
-    help: "flatbuffers (default) | json: the same ticks as one JSON\n" +
-      'object per datagram ({"session","seq","ticks":[{"sym",\n' +
-      '"sec","nsec","kind","price","size",...}]}), the input\nof the JSON baseline in bench/e2e.ts',
-  },
-  duration: { arg: "S", section: "Options", help: "stop after S seconds" },
-  "stamp-send": {
-    section: "Options",
-    help: "event time = intended send time: frame k of a --rate N run\n" +
-      "is sent at start + k's ticks / N and every tick in it is\n" +
-      "stamped with that time (CLOCK_REALTIME, never the late actual\n" +
-      "time, so a stalled publisher cannot hide queueing: coordinated\n" +
-      "omission is counted); flat out: stamped just before sending.\n" +
-      "For latency measurements (bench:e2e); needs --to",
-  },
-  quiet: { section: "Options", help: "no progress lines" },
-  help: { short: "h", label: "-h, --help", section: "Options", help: "this text" },
-};
+import { FEED_OPTIONS as OPTIONS } from "./feed_options.ts";
 
 const HELP = helpText(
   OPTIONS,
