@@ -28,7 +28,7 @@ import { AnomalyKind, TickKind } from "../wire/enums.ts";
 import type { RowWriter } from "../anomaly/rows.ts";
 import { type FeatureExtractor, FEATURES } from "../anomaly/features.ts";
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
-import type { Histogram } from "./latency.ts";
+import { type Histogram, wallNs } from "./latency.ts";
 import { type Shard, shardOf } from "./shard.ts";
 
 /** A sequence gap, reported to the summary and (later) subscribers. */
@@ -188,8 +188,8 @@ export class TickConsumer {
 
   /** Event time of the frame's first taken tick to now (wall clock), for its ticks. */
   private recordWire(n: number): void {
-    const t = this.reader.tick(this.seq.skip), now = performance.timeOrigin + performance.now();
-    this.wire!.record(now * 1e6 - (t.tsSec() * 1e9 + t.tsNsec()), n - this.seq.skip);
+    const t = this.reader.tick(this.seq.skip);
+    this.wire!.record(wallNs() - (t.tsSec() * 1e9 + t.tsNsec()), n - this.seq.skip);
   }
 
   /** Sequence check of the open frame; false when none of its ticks is taken. */

@@ -66,14 +66,15 @@ const PIPELINE: Record<string, Def | null> = {
   session_restarts: ["session_restarts_total", "counter", "Sessions that started again"],
 };
 
-/** Feed thread statistics (stats.feed_stats) that are not counters. */
-const FEED_GAUGES: Record<string, Def | null> = {
+/** Feed thread statistics (stats.feed_stats) with their own series (null: not exposed); the rest are counters. */
+const FEED_NAMED: Record<string, Def | null> = {
   state: ["feed_state", "gauge", "Feed thread state (1 running, 2 ended, 3 failed)"],
   last_rx_ns: null,
   bytes: ["feed_received_bytes_total", "counter", "Bytes pushed into the receive ring"],
 };
 
-const SERVER_GAUGES: Record<string, Def> = {
+/** Server statistics with their own series; the rest are counters. */
+const SERVER_NAMED: Record<string, Def> = {
   clients: ["server_clients", "gauge", "WebSocket clients connected"],
   buffered_bytes: ["server_buffered_bytes", "gauge", "Bytes all sockets buffer"],
 };
@@ -160,7 +161,7 @@ function latency(x: Exposition, h: Histogram): void {
 }
 
 function server(x: Exposition, s: unknown, subs?: Record<string, number>): void {
-  counterSection(x, s, "server_", SERVER_GAUGES, "WebSocket server");
+  counterSection(x, s, "server_", SERVER_NAMED, "WebSocket server");
   for (const [ch, n] of Object.entries(subs ?? {})) {
     x.series(
       ["server_subscribers", "gauge", "Clients subscribed, by channel"],
@@ -188,7 +189,7 @@ export function prometheus(stats: Record<string, unknown>, extra: MetricsExtra =
   }
   pipeline(x, stats.pipeline);
   for (const [k, v] of numbers(stats.ring)) if (RING[k]) x.series(RING[k], v);
-  counterSection(x, stats.feed_stats, "feed_", FEED_GAUGES, "Feed thread");
+  counterSection(x, stats.feed_stats, "feed_", FEED_NAMED, "Feed thread");
   for (const [k, v] of numbers(stats.gateway)) {
     const gauge = GATEWAY_GAUGES.has(k);
     x.series([

@@ -21,7 +21,7 @@ import type {
 } from "../server/messages.ts";
 import type { BarEvent } from "../bars/bar.ts";
 import type { TickEvent } from "../pipeline/events.ts";
-import type { Histogram } from "../pipeline/latency.ts";
+import { type Histogram, wallNs } from "../pipeline/latency.ts";
 
 /** Market state plus WebSocket fan-out. */
 export class MarketSink implements EventSink {
@@ -48,8 +48,7 @@ export class MarketSink implements EventSink {
   tick(t: TickEvent, symbol: string): void {
     this.hub.tickEvent(t, symbol);
     if (this.wire !== undefined && t.kind === "trade") {
-      const nowNs = (performance.timeOrigin + performance.now()) * 1e6;
-      this.wire.record(nowNs - (t.sec * 1e9 + t.nsec), 1);
+      this.wire.record(wallNs() - (t.sec * 1e9 + t.nsec), 1);
     }
   }
   notice(j: NoticeJson): void {

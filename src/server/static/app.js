@@ -99,6 +99,7 @@
   const markers = LC.createSeriesMarkers ? LC.createSeriesMarkers(candles, []) : null;
   const markerList = [];
   const anomaliesAt = new Map(); // bar time -> anomalies, for the legend
+  let channelsShown = []; // the symbol channels subscribed for the chart
 
   /**
    * The price range of the visible bars from their bodies, widened by
@@ -268,7 +269,6 @@
       JSON.stringify({ op: "subscribe", id: 2, channels: channelsShown, symbols: [state.symbol] }),
     );
   }
-  let channelsShown = [];
 
   function connect() {
     const ws = new WebSocket(
