@@ -76,3 +76,35 @@ export function parseTimeMs(v: string): number {
   if (ns) return ns[0] * 1000 + Math.floor(ns[1] / 1e6);
   return /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
 }
+
+const NY_OFFSET = new Intl.DateTimeFormat("en-US", {
+  timeZone: "America/New_York",
+  timeZoneName: "longOffset",
+});
+
+/** UTC offset of New York local time at the instant `utcMs`, in seconds (e.g. -14400 in summer). */
+export function newYorkOffsetAt(utcMs: number): number {
+  const tz = NY_OFFSET.formatToParts(new Date(utcMs)).find((p) => p.type === "timeZoneName");
+  const o = /^GMT([+-])(\d{2}):(\d{2})$/.exec(tz?.value ?? "");
+  if (!o) throw new RangeError(`cannot resolve the New York offset at ${formatIso(utcMs)}`);
+  return (o[1] === "-" ? -1 : 1) * (Number(o[2]) * 3600 + Number(o[3]) * 60);
+}
+
+/** The New York calendar date (YYYY-MM-DD) at the instant `utcMs`. */
+export function newYorkDate(utcMs: number): string {
+  return new Date(utcMs + newYorkOffsetAt(utcMs) * 1000).toISOString().slice(0, 10);
+}
+
+/**
+ * Unix seconds of New York local wall-clock time 00:00 (`atHour` 0) or
+ * another whole hour on `date` (YYYY-MM-DD), with the offset in force then.
+ */
+export function newYorkWallUtc(date: string, atHour = 0): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const utcMidnight = m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : NaN;
+  if (Number.isNaN(utcMidnight) || new Date(utcMidnight).toISOString().slice(0, 10) !== date) {
+    throw new RangeError(`not a calendar date (YYYY-MM-DD): '${date}'`);
+  }
+  const guess = utcMidnight + atHour * 3_600_000 + 5 * 3_600_000; // near the local hour
+  return utcMidnight / 1000 + atHour * 3600 - newYorkOffsetAt(guess);
+}

@@ -99,34 +99,47 @@ async function compare(sym: string, csv: string, bars: Bar[]): Promise<void> {
   }
 }
 
+/** What the capture carries: tickwire frames of the trades, or every row as ITCH over MoldUDP64. */
+const FORMATS: { name: string; imp: string[]; run: string[] }[] = [
+  { name: "tickwire frames", imp: [], run: [] },
+  { name: "ITCH 5.0", imp: ["--format", "itch"], run: ["--protocol", "itch"] },
+];
+
 for (const feed of FEEDS) {
   for (const sym of DAYS) {
-    Deno.test({
-      name: `${sym} 2012-06-21 through ${feed.name}: every 1s/1m/5m/1h bar equals DuckDB's`,
-      ignore: feed.ignore,
-      async fn() {
-        await using t = await tempDir();
-        const csv = lobsterFile(sym);
-        const cap = `${t.dir}/${sym}.pcap`, out = `${t.dir}/${sym}.ndjson`;
-        const imp = await importLobster(csv, sym, cap);
-        assert.equal(imp.code, 0, imp.stderr);
-        const run = await tickwire([
-          ...feed.args(cap),
-          "--windows",
-          WINDOWS.map(([w]) => w).join(","),
-          "--bars-out",
-          out,
-          "--no-http",
-          "--quiet",
-        ]);
-        assert.equal(run.code, 0, run.stderr);
-        const s = lastJson<Record<string, number>>(run);
-        assert.deepEqual([s.malformed, s.gaps, s.ring_drops, s.late], [0, 0, 0, 0]);
-        const lines = (await Deno.readTextFile(out)).trim().split("\n");
-        const bars: Bar[] = lines.map((l) => JSON.parse(l));
-        assert.equal(bars.length, s.bars);
-        await compare(sym, csv, bars);
-      },
-    });
+    for (const fmt of FORMATS) defineDay(feed, sym, fmt);
   }
+}
+
+function defineDay(feed: typeof FEEDS[number], sym: string, fmt: typeof FORMATS[number]) {
+  Deno.test({
+    name:
+      `${sym} 2012-06-21 as ${fmt.name} through ${feed.name}: every 1s/1m/5m/1h bar equals DuckDB's`,
+    ignore: feed.ignore || (fmt.imp.length > 0 && feed.name !== "DPDK" && dpdk),
+    async fn() {
+      await using t = await tempDir();
+      const csv = lobsterFile(sym);
+      const cap = `${t.dir}/${sym}.pcap`, out = `${t.dir}/${sym}.ndjson`;
+      const imp = await importLobster(csv, sym, cap, "2012-06-21", fmt.imp);
+      assert.equal(imp.code, 0, imp.stderr);
+      const run = await tickwire([
+        ...feed.args(cap),
+        ...fmt.run,
+        "--windows",
+        WINDOWS.map(([w]) => w).join(","),
+        "--bars-out",
+        out,
+        "--no-http",
+        "--quiet",
+        "--no-anomaly",
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const s = lastJson<Record<string, number>>(run);
+      assert.deepEqual([s.malformed, s.gaps, s.ring_drops, s.late], [0, 0, 0, 0]);
+      const lines = (await Deno.readTextFile(out)).trim().split("\n");
+      const bars: Bar[] = lines.map((l) => JSON.parse(l));
+      assert.equal(bars.length, s.bars);
+      await compare(sym, csv, bars);
+    },
+  });
 }

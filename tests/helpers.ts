@@ -181,8 +181,10 @@ export function importLobster(
   symbol: string,
   out: string,
   date = "2012-06-21",
+  extra: string[] = [],
 ): Promise<Run> {
   return deno("src/tools/import_lobster.ts", [
+    ...extra,
     "--in",
     csv,
     "--symbol",

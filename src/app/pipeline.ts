@@ -16,6 +16,7 @@
 import type { RunOptions } from "../cli/args.ts";
 import { FeedError, FeedState, type FeedStats, NativeFeed } from "../native/feed.ts";
 import { PipelineHost } from "../pipeline/host.ts";
+import { itchDate } from "../feeds/itch/date.ts";
 import { snapshot } from "../pipeline/counters.ts";
 import { TickWant } from "../pipeline/shared.ts";
 import { ringCounters } from "../ring/ring.ts";
@@ -73,6 +74,15 @@ interface Running {
   sendWire?: Histogram;
 }
 
+/** --protocol itch: the stage's settings, the trading date resolved, the BBO file writable. */
+function itchSettings(o: RunOptions, cfg: FeedConfig) {
+  if (o.itch === undefined) return undefined;
+  const { bboOut, check, maxOrders } = o.itch;
+  if (bboOut !== undefined) openFile("--bbo-out", bboOut).close();
+  const capture = cfg.extent && "file" in cfg.extent ? cfg.extent.file : undefined;
+  return { date: itchDate(o.itch.date, capture), check, maxOrders, bboOut };
+}
+
 function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
   return PipelineHost.start({
     ringSize: o.ringSize,
@@ -89,6 +99,7 @@ function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
       wireLatency: o.wireLatency,
       shard: o.shard,
       cpu: o.cpus.worker,
+      itch: itchSettings(o, feedConfig(o)),
       guard: {
         maxSkewMs: o.maxSkewMs,
         live: o.feed === "udp" || (o.feed === "dpdk" && !o.exitOnEof),

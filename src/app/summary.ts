@@ -13,6 +13,7 @@
  */
 import type { CounterValues } from "../pipeline/counters.ts";
 import type { WorkerDone } from "../pipeline/protocol.ts";
+import type { ItchJson } from "../feeds/itch/stats.ts";
 import type { FeedStats } from "../native/feed.ts";
 import type { Percentiles } from "../pipeline/latency.ts";
 import type { RunRecord } from "../sinks/record.ts";
@@ -111,6 +112,8 @@ export interface Summary {
   latency_ns: Percentiles;
   wire_latency_ns?: { to_bar: Percentiles; to_send: Percentiles };
   labels: Record<string, number>;
+  /** --protocol itch: MoldUDP64 and ITCH counts, books, gaps, lines */
+  itch?: ItchJson;
   /** CPUs the threads were pinned to (--rx-cpu, --worker-cpu, --main-cpu; null: not pinned) */
   threads?: { rx_cpu: number | null; worker_cpu: number | null; main_cpu: number | null };
   /** processors: what went to NATS (durable = JetStream) */
@@ -243,6 +246,7 @@ export function buildSummary(p: SummaryParts): Summary {
     latency_ns: p.latency,
     ...(p.wire ? { wire_latency_ns: p.wire } : {}),
     labels: labels(w),
+    ...(w.itch ? { itch: w.itch } : {}),
     threads: {
       rx_cpu: p.cpus.rx ?? null,
       worker_cpu: p.cpus.worker ?? null,

@@ -18,6 +18,7 @@ import { parseIsoNs } from "../time.ts";
 import { MAX_DEPTH } from "../bars/options.ts";
 import type { Shard } from "../pipeline/shard.ts";
 import { parseCluster } from "./cluster_args.ts";
+import { type ItchRunOptions, parseItch } from "./itch_args.ts";
 import {
   bytes,
   duration,
@@ -114,6 +115,8 @@ export interface RunOptions {
   replicas: number;
   /** how long the first NATS connection and the stream set-up may take */
   natsTimeoutMs: number;
+  /** --protocol itch: the ITCH settings (undefined: tickwire frames) */
+  itch?: ItchRunOptions;
   help: boolean;
   /** --version: print it and exit */
   version: boolean;
@@ -360,6 +363,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     http: v["no-http"] !== true, // see serverWanted
     ...parseHttp(v),
     ...cluster,
+    itch: parseItch(v, feed),
     help: v.help === true,
     version: v.version === true,
   };

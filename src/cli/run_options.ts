@@ -91,6 +91,42 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
       help: "dpdk: idle time that means end of capture (500)",
     },
   },
+  ["Exchange protocol (Nasdaq TotalView-ITCH 5.0 over MoldUDP64)"]: {
+    protocol: {
+      arg: "P",
+      feeds: ["udp", "pcap", "dpdk"],
+      processorOnly: true,
+      help: "what the datagrams carry: tickwire (default) | itch",
+    },
+    "mold-sequence": {
+      arg: "M",
+      help: [
+        "check (default): MoldUDP64 gaps and repeats are found",
+        "and reported | off: apply every message in arrival",
+        "order (captures whose headers were zeroed)",
+      ].join("\n"),
+    },
+    "itch-date": {
+      arg: "DATE",
+      help: [
+        "trading date YYYY-MM-DD of the ITCH times (ns since",
+        "New York midnight; default: the capture's first",
+        "packet date, or today for a live feed)",
+      ].join("\n"),
+    },
+    "max-orders": {
+      arg: "N",
+      help: "live orders the book table holds (1000000); more are\ncounted as order_overflow",
+    },
+    "bbo-out": {
+      arg: "FILE",
+      processorOnly: true,
+      help: [
+        "write every change of best bid or offer as NDJSON",
+        '{"symbol","time","bid","bid_size","ask","ask_size"}',
+      ].join("\n"),
+    },
+  },
   ["Synthetic feed"]: {
     seed: {
       arg: "N",

@@ -50,6 +50,47 @@ export function nyMidnightUtc(date: string): number {
   return Date.UTC(y, mo - 1, d) / 1000 - nyOffsetSeconds(date);
 }
 
+/** One LOBSTER message row. */
+export interface LobsterRow {
+  /** ns after New York midnight (exact) */
+  ns: number;
+  /** 1 submit, 2 partial cancel, 3 delete, 4 visible execution, 5 hidden execution, 6 cross, 7 halt */
+  type: number;
+  id: number;
+  size: number;
+  /** dollars x 10,000 (type 7: -1 halt, 0 quoting, 1 trading) */
+  price: number;
+  /** 1 buy order, -1 sell order */
+  dir: number;
+}
+
+/** Parses one row of any type; throws LobsterError for a row that is not LOBSTER. */
+export function parseLobsterRow(line: string): LobsterRow {
+  const f = line.split(",");
+  if (f.length < 6) throw new LobsterError(`expected 6 fields, got ${f.length}`);
+  const type = Number(f[1]);
+  if (!Number.isInteger(type) || type < 1 || type > 7) {
+    throw new LobsterError(`bad event type '${f[1]}'`);
+  }
+  const t = /^(\d+)(?:\.(\d{1,9}))?$/.exec(f[0].trim());
+  if (!t) throw new LobsterError(`bad time '${f[0]}'`);
+  const id = Number(f[2]), size = Number(f[3]), price = Number(f[4]), dir = Number(f[5]);
+  if (!Number.isInteger(id) || id < 0) throw new LobsterError(`bad order id '${f[2]}'`);
+  if (!Number.isInteger(size) || size < 0) throw new LobsterError(`bad size '${f[3]}'`);
+  if (!Number.isInteger(price) || (type !== 7 && price <= 0)) {
+    throw new LobsterError(`bad price '${f[4]}'`);
+  }
+  if (dir !== 1 && dir !== -1) throw new LobsterError(`bad direction '${f[5]}'`);
+  return {
+    ns: Number(t[1]) * 1e9 + Number((t[2] ?? "").padEnd(9, "0")),
+    type,
+    id,
+    size,
+    price,
+    dir,
+  };
+}
+
 /**
  * Parses one row. Returns a trade for types 4 and 5, null for other rows;
  * throws LobsterError for a row that is not LOBSTER.
@@ -59,30 +100,44 @@ export function parseLobsterLine(
   midnightUtc: number,
   symbol: string,
 ): TickInput | null {
-  const f = line.split(",");
-  if (f.length < 6) throw new LobsterError(`expected 6 fields, got ${f.length}`);
-  const type = Number(f[1]);
-  if (!Number.isInteger(type) || type < 1 || type > 7) {
-    throw new LobsterError(`bad event type '${f[1]}'`);
-  }
-  if (type !== 4 && type !== 5) return null;
-  const t = /^(\d+)(?:\.(\d{1,9}))?$/.exec(f[0].trim());
-  if (!t) throw new LobsterError(`bad time '${f[0]}'`);
-  const size = Number(f[3]), price = Number(f[4]), dir = Number(f[5]);
-  if (!Number.isInteger(size) || size <= 0) throw new LobsterError(`bad size '${f[3]}'`);
-  if (!Number.isInteger(price) || price <= 0) throw new LobsterError(`bad price '${f[4]}'`);
+  const r = parseLobsterRow(line);
+  if (r.type !== 4 && r.type !== 5) return null;
+  if (r.size <= 0) throw new LobsterError(`bad size '${r.size}'`);
+  const whole = Math.floor(r.ns / 1e9);
   return {
-    sec: midnightUtc + Number(t[1]),
-    nsec: Number((t[2] ?? "").padEnd(9, "0")),
+    sec: midnightUtc + whole,
+    nsec: r.ns - whole * 1e9,
     symbol,
     kind: 1,
-    price,
-    size,
+    price: r.price,
+    size: r.size,
     // direction is that of the resting order: a sell order (-1) executed
     // means the buyer was the aggressor.
-    side: dir === -1 ? 1 : dir === 1 ? 2 : 0,
+    side: r.dir === -1 ? 1 : 2,
     priceExp: -4,
   };
+}
+
+/** Reads every row of a LOBSTER message file (file order), with line numbers in errors. */
+export async function readLobsterRows(path: string): Promise<LobsterRow[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new LobsterError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const rows: LobsterRow[] = [];
+  let lineNo = 0;
+  for (const line of text.split("\n")) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    try {
+      rows.push(parseLobsterRow(line));
+    } catch (e) {
+      throw new LobsterError(`${path}:${lineNo}: ${(e as Error).message}`);
+    }
+  }
+  return rows;
 }
 
 /** Counts from reading a file. */

@@ -59,9 +59,11 @@ export const Notice = {
   restart: 1,
   /** a frame jumped too far ahead in sequence: first..last held back, not taken */
   jump: 2,
+  /** ITCH: a trade was broken (B); first = last = its match number */
+  broken: 3,
 } as const;
 /** Names of the notice codes, as reported. */
-export const NOTICE_NAMES = ["", "session_restart", "sequence_jump"] as const;
+export const NOTICE_NAMES = ["", "session_restart", "sequence_jump", "broken_trade"] as const;
 
 /** A session-level notice. */
 export const NOTICE = defineRecord(["kind", "code", "session", "first", "last"]);

@@ -14,6 +14,8 @@ import type { IdleKind } from "./idle.ts";
 import type { GapEvent } from "./consumer.ts";
 import type { BarOptions } from "../bars/options.ts";
 import type { Shard } from "./shard.ts";
+import type { ItchOptions } from "../feeds/itch/stage.ts";
+import type { ItchJson } from "../feeds/itch/stats.ts";
 
 /** Control block slots and commands. */
 export const Ctl = {
@@ -71,6 +73,8 @@ export interface WorkerStart {
   shard?: Shard;
   /** Pin the Worker's thread to this CPU (--worker-cpu). */
   cpu?: number;
+  /** --protocol itch: records are MoldUDP64 packets (date resolved, BBO file) */
+  itch?: ItchOptions & { bboOut?: string };
   /** What a tick must be (guard.ts): skew limit, live feed, sessions, sequence jumps. */
   guard: { maxSkewMs: number; live: boolean; maxSessions: number; maxSeqJump: number };
 }
@@ -92,4 +96,6 @@ export interface WorkerDone {
   rejectedReportDrops: number;
   /** flat bars not made (--fill prev bounded per advance) */
   fillSkipped: number;
+  /** --protocol itch: what the ITCH stage saw */
+  itch?: ItchJson;
 }

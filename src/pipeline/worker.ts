@@ -21,6 +21,9 @@ import { AnomalyRules } from "../anomaly/rules.ts";
 import { RowWriter } from "../anomaly/rows.ts";
 import { FeatureExtractor } from "../anomaly/features.ts";
 import { native } from "../native/lib.ts";
+import { ItchStage } from "../feeds/itch/stage.ts";
+import { BboWriter } from "../feeds/itch/bbo_out.ts";
+import { Notice } from "./events.ts";
 
 declare const self: Worker & { close(): void };
 
@@ -52,7 +55,8 @@ function run(msg: WorkerStart): WorkerDone {
   const ctl = msg.control;
   const idler = idlerFor(msg, ring);
   const counters = msg.counters;
-  const onRecord = consumer.onRecord;
+  const itch = msg.itch ? itchStage(msg, consumer, events) : undefined;
+  const onRecord = itch?.onRecord ?? consumer.onRecord;
   // Wall-clock close for quiet feeds (--idle-close).
   let lastTickWall = performance.now(), lastTickWm = -Infinity;
   for (;;) {
@@ -91,6 +95,7 @@ function run(msg: WorkerStart): WorkerDone {
   }
   counters[C.naps] = idler.naps;
   // End of input: every open bar becomes final; nothing received is lost.
+  itch?.finish();
   consumer.finish();
   if (bars) {
     bars.flush();
@@ -99,7 +104,18 @@ function run(msg: WorkerStart): WorkerDone {
   }
   events.close();
   consumer.rows?.close();
-  return report(consumer, events, bars);
+  return { ...report(consumer, events, bars), itch: itch?.summary() };
+}
+
+/** --protocol itch: MoldUDP64/ITCH in front of the tick consumer. */
+function itchStage(msg: WorkerStart, consumer: TickConsumer, events: EventWriter): ItchStage {
+  const o = msg.itch!;
+  const stage = new ItchStage(o, consumer.onRecord, {
+    gap: (first, last) => events.gap(0, first, last),
+    broken: (match) => events.notice(Notice.broken, 0, match, match),
+  });
+  if (o.bboOut !== undefined) stage.bbo = BboWriter.open(o.bboOut);
+  return stage;
 }
 
 /**

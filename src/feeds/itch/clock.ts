@@ -1,0 +1,39 @@
+/**
+ * ITCH time -> UTC: ITCH stamps nanoseconds since midnight, New York time,
+ * of the trading date. The offset is New York's at midnight, and after
+ * 02:00 local the offset in force then, so the days daylight saving starts
+ * or ends convert right too. `set` allocates nothing.
+ *
+ * @example
+ * ```ts
+ * import { ItchClock } from "./clock.ts";
+ * const c = new ItchClock("2012-06-21");
+ * c.set(34_200_004_241_176);
+ * console.log(c.sec, c.nsec); // 1340285400 4241176
+ * ```
+ * @module
+ */
+import { newYorkWallUtc } from "../../time.ts";
+
+const NS = 1e9, TWO_AM_NS = 2 * 3600 * NS;
+
+/** Converts ITCH timestamps of one trading date. */
+export class ItchClock {
+  /** UTC seconds and nanoseconds of the last `set` */
+  sec = 0;
+  nsec = 0;
+  private readonly midnight: number;
+  private readonly afterTwo: number;
+
+  constructor(readonly date: string) {
+    this.midnight = newYorkWallUtc(date, 0);
+    this.afterTwo = newYorkWallUtc(date, 3) - 3 * 3600;
+  }
+
+  /** Sets sec/nsec from `ts` ns after New York midnight. */
+  set(ts: number): void {
+    const whole = Math.floor(ts / NS);
+    this.sec = (ts >= TWO_AM_NS ? this.afterTwo : this.midnight) + whole;
+    this.nsec = ts - whole * NS;
+  }
+}

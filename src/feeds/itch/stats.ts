@@ -1,0 +1,99 @@
+/**
+ * What the ITCH stage counted, and the `itch` object of the run summary
+ * (one home for its JSON shape).
+ *
+ * @example
+ * ```ts
+ * import { ItchStats } from "./stats.ts";
+ * const s = new ItchStats();
+ * s.byType["A".charCodeAt(0)] += 2;
+ * console.log(s.byTypeJson()); // { A: 2 }
+ * ```
+ * @module
+ */
+import { ITCH_TYPES } from "./spec.ts";
+
+/** Per-line arrivals of an A/B arbitrated feed. */
+export interface LineJson {
+  arrivals: number;
+  losses: number;
+  duplicates: number;
+}
+
+/** The summary's `itch` object. */
+export interface ItchJson {
+  messages: number;
+  by_type: Record<string, number>;
+  orders_live: number;
+  books: number;
+  gaps: number;
+  rerequested: number;
+  recovered: number;
+  unrecovered: number;
+  lines: LineJson[];
+  packets: number;
+  heartbeats: number;
+  end_of_session: number;
+  malformed_packets: number;
+  short_messages: number;
+  unknown_types: number;
+  unknown_orders: number;
+  book_errors: number;
+  order_overflow: number;
+  trades: number;
+  quotes: number;
+  broken_trades: number;
+  /** trades of stocks whose symbol was never seen (no R, A, F, P or Q yet) */
+  no_symbol: number;
+  duplicate_packets: number;
+  duplicate_messages: number;
+  sessions: number;
+  stale: boolean;
+  gap_ranges: { first: number; last: number }[];
+  bbo_lines: number;
+}
+
+const MAX_RANGES = 100;
+
+/** Counters of the stage (written by it only). */
+export class ItchStats {
+  packets = 0;
+  messages = 0;
+  readonly byType = new Float64Array(256);
+  heartbeats = 0;
+  endOfSession = 0;
+  malformedPackets = 0;
+  shortMessages = 0;
+  unknownTypes = 0;
+  unknownOrders = 0;
+  bookErrors = 0;
+  trades = 0;
+  quotes = 0;
+  broken = 0;
+  noSymbol = 0;
+  rerequested = 0;
+  recovered = 0;
+  unrecovered = 0;
+  readonly gapRanges: { first: number; last: number }[] = [];
+
+  /** Keeps the first MAX_RANGES gap ranges for the summary. */
+  noteGap(first: number, last: number): void {
+    if (this.gapRanges.length < MAX_RANGES) this.gapRanges.push({ first, last });
+  }
+
+  /** Counts by ITCH type letter; other type bytes as `0xNN` (only those seen). */
+  byTypeJson(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of ITCH_TYPES) {
+      const n = this.byType[t.charCodeAt(0)];
+      if (n > 0) out[t] = n;
+    }
+    for (let b = 0; b < 256; b++) {
+      const c = String.fromCharCode(b);
+      if (this.byType[b] > 0 && !ITCH_TYPES.includes(c)) {
+        out[`0x${b.toString(16).padStart(2, "0")}`] = this.byType[b];
+      }
+    }
+    return out;
+  }
+}
