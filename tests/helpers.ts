@@ -4,6 +4,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 /** Project root. */
 export const ROOT = new URL("../", import.meta.url).pathname;
 /** Shared read-only data beside the project. */
@@ -317,4 +319,59 @@ export async function promtoolClean(text: string): Promise<void> {
   if (!o.success || said.trim() !== "") {
     throw new Error(`promtool check metrics:\n${said}\n--- input ---\n${text}`);
   }
+}
+
+/** What a --trace-gc run of a probe script saw between its BEGIN and END lines. */
+export interface Probe {
+  /** garbage collections between the markers */
+  gcs: number;
+  /** young-generation (allocation-driven) collections */
+  scavenges: number;
+  /** young-generation bytes freed by them, per unit of work */
+  bytesPerTick: number;
+  ticks: number;
+  bars: number;
+}
+
+/**
+ * Runs `script mode` under --trace-gc; the script prints BEGIN, does the
+ * measured work, prints END, then a JSON line with `ticks` (units of work)
+ * and optionally `bars`.
+ */
+export async function gcProbe(script: string, mode: string): Promise<Probe> {
+  // stdbuf: V8 prints GC traces through C stdio; line buffering keeps them
+  // in order with the BEGIN/END markers.
+  const out = await new Deno.Command("stdbuf", {
+    args: [
+      "-oL",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--v8-flags=--trace-gc",
+      script,
+      mode,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const lines = text.split("\n");
+  const b = lines.indexOf("BEGIN"), e = lines.indexOf("END");
+  assert.ok(b >= 0 && e > b, text.slice(0, 2000));
+  const gcLines = lines.slice(b + 1, e).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l));
+  let freedMb = 0;
+  for (const l of gcLines) {
+    const m = /(?:Scavenge|Minor[\w-]*|Mark-Compact)(?: \([^)]*\))? ([\d.]+) \([\d.]+\) -> ([\d.]+)/
+      .exec(l);
+    if (m) freedMb += Math.max(0, Number(m[1]) - Number(m[2]));
+  }
+  const summary = JSON.parse(lines.slice(e + 1).find((l) => l.startsWith("{"))!);
+  return {
+    gcs: gcLines.length,
+    scavenges: gcLines.filter((l) => /Scavenge|Minor/.test(l)).length,
+    bytesPerTick: (freedMb * 1024 * 1024) / summary.ticks,
+    ticks: summary.ticks,
+    bars: summary.bars,
+  };
 }

@@ -10,7 +10,7 @@ import {
 } from "../src/wire/frame.ts";
 import { createRing, RingConsumer, RingProducer } from "../src/ring/ring.ts";
 import { NativeFeed } from "../src/native/feed.ts";
-import { ROOT } from "./helpers.ts";
+import { gcProbe, ROOT } from "./helpers.ts";
 
 const ticks: TickInput[] = [
   // nanosecond timestamps far past 2^53 ns since the epoch stay exact
@@ -150,53 +150,8 @@ Deno.test("symbols pack into 8 bytes and back", () => {
   assert.throws(() => packSymbol(""), RangeError);
 });
 
-interface Probe {
-  /** garbage collections between the markers */
-  gcs: number;
-  /** young-generation (allocation-driven) collections */
-  scavenges: number;
-  /** young-generation bytes freed by them, per tick */
-  bytesPerTick: number;
-  ticks: number;
-  bars: number;
-}
-
-async function probe(mode: string): Promise<Probe> {
-  // stdbuf: V8 prints GC traces through C stdio; line buffering keeps them
-  // in order with the BEGIN/END markers.
-  const out = await new Deno.Command("stdbuf", {
-    args: [
-      "-oL",
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--v8-flags=--trace-gc",
-      `${ROOT}tests/fixtures/alloc_probe.ts`,
-      mode,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const lines = text.split("\n");
-  const b = lines.indexOf("BEGIN"), e = lines.indexOf("END");
-  assert.ok(b >= 0 && e > b, text.slice(0, 2000));
-  const gcLines = lines.slice(b + 1, e).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l));
-  let freedMb = 0;
-  for (const l of gcLines) {
-    const m = /(?:Scavenge|Minor[\w-]*|Mark-Compact) ([\d.]+) \([\d.]+\) -> ([\d.]+)/.exec(l);
-    if (m) freedMb += Math.max(0, Number(m[1]) - Number(m[2]));
-  }
-  const summary = JSON.parse(lines.slice(e + 1).find((l) => l.startsWith("{"))!);
-  return {
-    gcs: gcLines.length,
-    scavenges: gcLines.filter((l) => /Scavenge|Minor/.test(l)).length,
-    bytesPerTick: (freedMb * 1024 * 1024) / summary.ticks,
-    ticks: summary.ticks,
-    bars: summary.bars,
-  };
-}
+/** The allocation probe over the tick path (tests/fixtures/alloc_probe.ts). */
+const probe = (mode: string) => gcProbe(`${ROOT}tests/fixtures/alloc_probe.ts`, mode);
 
 Deno.test("decoding 10 million ticks from the ring allocates nothing (no GC at all)", async () => {
   const p = await probe("decode");

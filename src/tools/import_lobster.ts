@@ -41,10 +41,10 @@ Nasdaq TotalView-ITCH 5.0 messages over MoldUDP64 (--format itch).
   -h, --help       this text
 `;
 
-async function main(argv: string[]): Promise<number> {
-  let v;
+/** The command line's values, or an exit code (usage printed). */
+function readArgs(argv: string[]) {
   try {
-    v = parseArgs({
+    return parseArgs({
       args: argv,
       strict: true,
       options: {
@@ -63,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`import-lobster: ${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const v = readArgs(argv);
+  if (typeof v === "number") return v;
   if (v.help) {
     console.log(HELP);
     return 0;

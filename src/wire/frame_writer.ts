@@ -13,7 +13,7 @@
  * import { FrameReader } from "./frame.ts";
  * const w = new FrameWriter(8);
  * w.begin(1, 1);
- * w.tick(1_340_285_400, 0, 0x4c504141, 0x20202020, 1, 0, 5_853_300, 100, 0, 0);
+ * w.tick(new Float64Array([1_340_285_400, 0]), 0x4c504141, 0x20202020, 1, 0, 5_853_300, 100, 0, 0);
  * console.log(new FrameReader().open(w.bytes, 0, w.end())); // 1
  * ```
  * @module
@@ -61,10 +61,13 @@ export class FrameWriter {
     return this.count === this.maxTicks;
   }
 
-  /** Appends a tick; prices are non-negative integers in units of 10^exp (below 2^53). */
+  /**
+   * Appends a tick at `time` = [UTC seconds, nanoseconds] (a typed array, so
+   * large seconds are never boxed); prices are non-negative integers in
+   * units of 10^exp (below 2^53).
+   */
   tick(
-    sec: number,
-    nsec: number,
+    time: Float64Array,
     symLo: number,
     symHi: number,
     kind: number,
@@ -76,8 +79,8 @@ export class FrameWriter {
     exp = -4,
   ): void {
     const dv = this.dv, p = TICKS + this.count * TICK_SIZE;
-    dv.setUint32(p, sec, true);
-    dv.setUint32(p + 4, nsec, true);
+    dv.setUint32(p, time[0], true);
+    dv.setUint32(p + 4, time[1], true);
     dv.setUint32(p + 8, symLo, true);
     dv.setUint32(p + 12, symHi, true);
     dv.setUint32(p + 16, price % TWO32, true);

@@ -13,7 +13,7 @@
  * ```ts
  * import { BboWriter } from "./bbo_out.ts";
  * const w = BboWriter.open("/tmp/bbo.ndjson");
- * w.line(0x4c504141, 0x20202020, 1340285400, 4241176, 5853300, 18, -1, 0, false);
+ * w.line(0x4c504141, 0x20202020, new Float64Array([1340285400, 4241176]), 5853300, 18, -1, 0, false);
  * w.close();
  * ```
  * @module
@@ -42,12 +42,11 @@ export class BboWriter {
     return new BboWriter(Deno.openSync(path, { write: true, create: true, truncate: true }));
   }
 
-  /** One change: prices in dollars x 10,000 (-1 = empty side). */
+  /** One change at `time` = [UTC seconds, ns]: prices in dollars x 10,000 (-1 = empty side). */
   line(
     symLo: number,
     symHi: number,
-    sec: number,
-    nsec: number,
+    time: Float64Array,
     bid: number,
     bidSize: number,
     ask: number,
@@ -58,7 +57,7 @@ export class BboWriter {
     this.symbol(symLo);
     this.symbol(symHi);
     this.put(K_TIME);
-    this.time(sec, nsec);
+    this.time(time[0], time[1]);
     this.put(K_BID);
     this.side(bid, bidSize, K_BID_SIZE);
     this.put(K_ASK);

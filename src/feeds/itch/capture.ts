@@ -49,8 +49,8 @@ export function moldPackets(
     }
     clock.set(messages[i - batch.length].ns);
     out.push({
-      sec: clock.sec,
-      nsec: clock.nsec,
+      sec: clock.utc[0],
+      nsec: clock.utc[1],
       seq,
       count: batch.length,
       bytes: moldPacket(session, seq, batch),
@@ -59,8 +59,8 @@ export function moldPackets(
   }
   clock.set(messages.at(-1)?.ns ?? 0);
   out.push({
-    sec: clock.sec,
-    nsec: clock.nsec,
+    sec: clock.utc[0],
+    nsec: clock.utc[1],
     seq,
     count: 0,
     bytes: moldPacket(session, seq, [], true),

@@ -9,7 +9,7 @@
  * import { ItchClock } from "./clock.ts";
  * const c = new ItchClock("2012-06-21");
  * c.set(34_200_004_241_176);
- * console.log(c.sec, c.nsec); // 1340285400 4241176
+ * console.log(c.utc[0], c.utc[1]); // 1340285400 4241176
  * ```
  * @module
  */
@@ -19,9 +19,8 @@ const NS = 1e9, TWO_AM_NS = 2 * 3600 * NS;
 
 /** Converts ITCH timestamps of one trading date. */
 export class ItchClock {
-  /** UTC seconds and nanoseconds of the last `set` */
-  sec = 0;
-  nsec = 0;
+  /** UTC seconds and nanoseconds of the last `set` (typed slots: double fields would box) */
+  readonly utc = new Float64Array(2);
   private readonly midnight: number;
   private readonly afterTwo: number;
 
@@ -30,10 +29,10 @@ export class ItchClock {
     this.afterTwo = newYorkWallUtc(date, 3) - 3 * 3600;
   }
 
-  /** Sets sec/nsec from `ts` ns after New York midnight. */
+  /** Sets `utc` from `ts` ns after New York midnight. */
   set(ts: number): void {
     const whole = Math.floor(ts / NS);
-    this.sec = (ts >= TWO_AM_NS ? this.afterTwo : this.midnight) + whole;
-    this.nsec = ts - whole * NS;
+    this.utc[0] = (ts >= TWO_AM_NS ? this.afterTwo : this.midnight) + whole;
+    this.utc[1] = ts - whole * NS;
   }
 }

@@ -1,18 +1,22 @@
 /**
  * MoldUDP64 sequencing of one downstream session: which messages of a
  * packet are new, which were seen, and which never came (gaps). Sequence
- * numbers are exact up to 2^53. With `check` off (captures whose headers
- * were zeroed) every message is applied in arrival order.
+ * numbers are exact up to 2^53 and live in a typed array, so nothing is
+ * boxed per packet. With `check` off (captures whose headers were zeroed)
+ * every message is applied in arrival order.
  *
  * @example
  * ```ts
- * import { MoldSequencer, MoldResult } from "./mold.ts";
- * const s = new MoldSequencer(true);
- * console.log(s.onPacket(1, 3) === MoldResult.fresh, s.onPacket(6, 1) === MoldResult.gap); // true true
- * console.log(s.gapFirst, s.gapLast); // 4 5
+ * import { MoldResult, MoldSequencer } from "./mold.ts";
+ * import { moldPacket } from "./encode.ts";
+ * const s = new MoldSequencer(true), view = (b: Uint8Array) => new DataView(b.buffer);
+ * s.onPacket(view(moldPacket("S", 1, [new Uint8Array(1), new Uint8Array(1)])), 0);
+ * console.log(s.onPacket(view(moldPacket("S", 5, [new Uint8Array(1)])), 0) === MoldResult.gap);
+ * console.log(s.gapFirst, s.gapLast); // 3 4
  * ```
  * @module
  */
+import { MOLD } from "./spec.ts";
 
 /** What a packet is, relative to what was applied before. */
 export const MoldResult = {
@@ -22,22 +26,25 @@ export const MoldResult = {
   duplicate: 1,
   /** messages gapFirst..gapLast were never seen; this packet follows them */
   gap: 2,
+  /** end of session (count 0xFFFF) */
+  end: 3,
 } as const;
+
+const TWO32 = 4294967296;
+// slots of the state array
+const NEXT = 0, GAP_FIRST = 1, GAP_LAST = 2, MISSING = 3, DUP_MESSAGES = 4, SEQ = 5;
 
 /** Expected-sequence tracking with counters. */
 export class MoldSequencer {
-  /** the next sequence number expected (0 = nothing seen yet) */
-  next = 0;
+  private readonly s = new Float64Array(6);
   /** messages of the current packet already applied (skip them) */
   skip = 0;
-  gapFirst = 0;
-  gapLast = 0;
-  /** gaps seen and messages they lost */
+  /** message count of the current packet (0 = heartbeat) */
+  count = 0;
+  /** gaps seen */
   gaps = 0;
-  missing = 0;
-  /** packets (and messages) that were entirely repeats */
+  /** packets that were entirely repeats */
   duplicatePackets = 0;
-  duplicateMessages = 0;
   /** times the session id changed */
   sessionChanges = 0;
   private readonly session = new Uint8Array(10);
@@ -45,49 +52,79 @@ export class MoldSequencer {
 
   constructor(readonly check: boolean) {}
 
-  /**
-   * Notes the session id at bytes[off..off+10); a new one starts a new
-   * sequence space. Returns true when it changed.
-   */
-  onSession(bytes: Uint8Array, off: number): boolean {
-    const s = this.session;
-    let same = this.haveSession;
-    for (let i = 0; i < 10 && same; i++) same = s[i] === bytes[off + i];
-    if (same) return false;
-    if (this.haveSession) this.sessionChanges++;
-    this.haveSession = true;
-    s.set(bytes.subarray(off, off + 10));
-    this.next = 0;
-    return true;
+  /** The next sequence number expected (0 = nothing seen yet). */
+  get next(): number {
+    return this.s[NEXT];
+  }
+  /** The current packet's first sequence number. */
+  get seq(): number {
+    return this.s[SEQ];
+  }
+  /** The last gap's first and last missing sequence numbers. */
+  get gapFirst(): number {
+    return this.s[GAP_FIRST];
+  }
+  get gapLast(): number {
+    return this.s[GAP_LAST];
+  }
+  /** Messages lost in gaps. */
+  get missing(): number {
+    return this.s[MISSING];
+  }
+  /** Messages received more than once. */
+  get duplicateMessages(): number {
+    return this.s[DUP_MESSAGES];
   }
 
-  /** Classifies a packet of `count` messages starting at `seq` (count 0: heartbeat). */
-  onPacket(seq: number, count: number): number {
+  /** Forgets the expected sequence (a replay, or a new session). */
+  reset(): void {
+    this.s[NEXT] = 0;
+  }
+
+  /**
+   * Classifies the packet whose MoldUDP64 header is at `dv[off..]`: a new
+   * session id starts a new sequence space; count 0 is a heartbeat.
+   */
+  onPacket(dv: DataView, off: number): number {
+    this.onSession(dv, off + MOLD.session);
+    const s = this.s;
+    s[SEQ] = dv.getUint32(off + MOLD.seq) * TWO32 + dv.getUint32(off + MOLD.seq + 4);
+    const count = this.count = dv.getUint16(off + MOLD.count);
     this.skip = 0;
+    if (count === MOLD.endOfSession) return MoldResult.end;
     if (!this.check) return MoldResult.fresh;
-    const next = this.next, end = seq + count;
+    const seq = s[SEQ], next = s[NEXT], end = seq + count;
     if (next === 0 || seq === next) {
-      if (end > next) this.next = end;
+      if (end > next) s[NEXT] = end;
       return MoldResult.fresh;
     }
     if (seq > next) {
-      this.gapFirst = next;
-      this.gapLast = seq - 1;
+      s[GAP_FIRST] = next;
+      s[GAP_LAST] = seq - 1;
+      s[MISSING] += seq - next;
+      s[NEXT] = end;
       this.gaps++;
-      this.missing += seq - next;
-      this.next = end;
       return MoldResult.gap;
     }
     if (end <= next) {
-      if (count > 0) {
-        this.duplicatePackets++;
-        this.duplicateMessages += count;
-      }
+      if (count > 0) this.duplicatePackets++;
+      s[DUP_MESSAGES] += count;
       return MoldResult.duplicate;
     }
     this.skip = next - seq; // overlapping: the tail is new
-    this.duplicateMessages += this.skip;
-    this.next = end;
+    s[DUP_MESSAGES] += this.skip;
+    s[NEXT] = end;
     return MoldResult.fresh;
+  }
+
+  private onSession(dv: DataView, off: number): void {
+    const id = this.session;
+    let same = this.haveSession;
+    for (let i = 0; i < 10 && same; i++) same = id[i] === dv.getUint8(off + i);
+    if (same) return;
+    if (this.haveSession) this.sessionChanges++;
+    this.haveSession = true;
+    for (let i = 0; i < 10; i++) id[i] = dv.getUint8(off + i);
+    this.s[NEXT] = 0;
   }
 }

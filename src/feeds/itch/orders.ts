@@ -10,25 +10,17 @@
  * import { OrderTable } from "./orders.ts";
  * const t = new OrderTable(1000);
  * const s = t.insert(0, 42, 7, 0x42, 100, 1234500);
- * console.log(t.find(0, 42) === s, t.shares[s]); // true 100
+ * console.log(t.find(0, 42) === s, t.shares(s)); // true 100
  * ```
  * @module
  */
 
-/** Preallocated order table. `slot` values are indices into the arrays. */
+// words of a slot: one slot shares a cache line, one miss per lookup
+const HI = 0, LO = 1, SHARES = 2, PRICE = 3, META = 4, USED = 5, STRIDE = 6;
+
+/** Preallocated order table. A `slot` is the index of an order's first word. */
 export class OrderTable {
-  /** reference, bits 32..63 and 0..31 */
-  readonly refHi: Uint32Array;
-  readonly refLo: Uint32Array;
-  /** remaining shares */
-  readonly shares: Uint32Array;
-  /** price, dollars x 10,000 */
-  readonly price: Uint32Array;
-  /** stock locate of the order's book */
-  readonly locate: Uint16Array;
-  /** side byte: 'B' or 'S' */
-  readonly side: Uint8Array;
-  private readonly used: Uint8Array;
+  private readonly w: Uint32Array;
   private readonly mask: number;
   /** most orders held at once */
   readonly capacity: number;
@@ -42,13 +34,27 @@ export class OrderTable {
     let slots = 16;
     while (slots < maxOrders * 2) slots *= 2; // load factor at most 1/2
     this.mask = slots - 1;
-    this.refHi = new Uint32Array(slots);
-    this.refLo = new Uint32Array(slots);
-    this.shares = new Uint32Array(slots);
-    this.price = new Uint32Array(slots);
-    this.locate = new Uint16Array(slots);
-    this.side = new Uint8Array(slots);
-    this.used = new Uint8Array(slots);
+    this.w = new Uint32Array(slots * STRIDE);
+  }
+
+  /** Remaining shares of the order in `slot`. */
+  shares(slot: number): number {
+    return this.w[slot + SHARES];
+  }
+  setShares(slot: number, v: number): void {
+    this.w[slot + SHARES] = v;
+  }
+  /** Price, dollars x 10,000. */
+  price(slot: number): number {
+    return this.w[slot + PRICE];
+  }
+  /** Stock locate of the order's book. */
+  locate(slot: number): number {
+    return this.w[slot + META] >>> 8;
+  }
+  /** Side byte: 'B' or 'S'. */
+  side(slot: number): number {
+    return this.w[slot + META] & 255;
   }
 
   private home(hi: number, lo: number): number {
@@ -60,10 +66,11 @@ export class OrderTable {
 
   /** Slot of the order, or -1. */
   find(hi: number, lo: number): number {
-    const mask = this.mask, used = this.used, rl = this.refLo, rh = this.refHi;
-    for (let s = this.home(hi, lo);; s = (s + 1) & mask) {
-      if (used[s] === 0) return -1;
-      if (rl[s] === lo && rh[s] === hi) return s;
+    const mask = this.mask, w = this.w;
+    for (let i = this.home(hi, lo);; i = (i + 1) & mask) {
+      const s = i * STRIDE;
+      if (w[s + USED] === 0) return -1;
+      if (w[s + LO] === lo && w[s + HI] === hi) return s;
     }
   }
 
@@ -72,56 +79,46 @@ export class OrderTable {
    * or -1 when the table is full (counted in `overflow`).
    */
   insert(hi: number, lo: number, locate: number, side: number, shares: number, price: number) {
-    const mask = this.mask, used = this.used;
-    let s = this.home(hi, lo);
-    for (; used[s] !== 0; s = (s + 1) & mask) {
-      if (this.refLo[s] === lo && this.refHi[s] === hi) break;
+    const mask = this.mask, w = this.w;
+    let i = this.home(hi, lo), s = i * STRIDE;
+    for (; w[s + USED] !== 0; i = (i + 1) & mask, s = i * STRIDE) {
+      if (w[s + LO] === lo && w[s + HI] === hi) break;
     }
-    if (used[s] === 0) {
+    if (w[s + USED] === 0) {
       if (this.size >= this.capacity) {
         this.overflow++;
         return -1;
       }
-      used[s] = 1;
+      w[s + USED] = 1;
       this.size++;
-      this.refHi[s] = hi;
-      this.refLo[s] = lo;
+      w[s + HI] = hi;
+      w[s + LO] = lo;
     }
-    this.locate[s] = locate;
-    this.side[s] = side;
-    this.shares[s] = shares;
-    this.price[s] = price;
+    w[s + META] = (locate << 8) | side;
+    w[s + SHARES] = shares;
+    w[s + PRICE] = price;
     return s;
   }
 
   /** Removes the order in `slot`, moving later entries of its probe run back. */
   remove(slot: number): void {
-    const mask = this.mask, used = this.used;
-    let hole = slot;
-    for (let s = (slot + 1) & mask; used[s] !== 0; s = (s + 1) & mask) {
-      const h = this.home(this.refHi[s], this.refLo[s]);
-      // the entry at s may fill the hole when its home is not in (hole, s]
-      if (((s - h) & mask) >= ((s - hole) & mask)) {
-        this.move(s, hole);
-        hole = s;
+    const mask = this.mask, w = this.w;
+    let hole = slot / STRIDE;
+    for (let i = (hole + 1) & mask; w[i * STRIDE + USED] !== 0; i = (i + 1) & mask) {
+      const s = i * STRIDE, h = this.home(w[s + HI], w[s + LO]);
+      // the entry at i may fill the hole when its home is not in (hole, i]
+      if (((i - h) & mask) >= ((i - hole) & mask)) {
+        w.copyWithin(hole * STRIDE, s, s + STRIDE);
+        hole = i;
       }
     }
-    used[hole] = 0;
+    w[hole * STRIDE + USED] = 0;
     this.size--;
-  }
-
-  private move(from: number, to: number): void {
-    this.refHi[to] = this.refHi[from];
-    this.refLo[to] = this.refLo[from];
-    this.shares[to] = this.shares[from];
-    this.price[to] = this.price[from];
-    this.locate[to] = this.locate[from];
-    this.side[to] = this.side[from];
   }
 
   /** Forgets every order (a new session). */
   clear(): void {
-    this.used.fill(0);
+    this.w.fill(0);
     this.size = 0;
   }
 }

@@ -67,10 +67,12 @@ export class ItchStage {
   private bytes: Uint8Array = new Uint8Array(0);
   private dv: DataView = new DataView(new ArrayBuffer(0));
   private ticksOut = 0;
-  private rxLo = 0;
-  private rxHi = 0;
+  /** the packet's receive time, lo/hi words (typed: large values would box) */
+  private readonly rx = new Uint32Array(2);
   /** the current message's locate and UTC time */
   private locate = 0;
+  /** the current message's ITCH time (a typed slot: a double field would box) */
+  private readonly ts = new Float64Array(1);
   private readonly clock: ItchClock;
 
   constructor(
@@ -95,23 +97,20 @@ export class ItchStage {
       st.malformedPackets++;
       return;
     }
-    const dv = this.dv, mold = this.mold;
-    mold.onSession(bytes, off + MOLD.session);
-    const seq = dv.getUint32(off + MOLD.seq) * TWO32 + dv.getUint32(off + MOLD.seq + 4);
-    const count = dv.getUint16(off + MOLD.count);
-    if (count === MOLD.endOfSession) {
+    const mold = this.mold, res = mold.onPacket(this.dv, off);
+    if (res === MoldResult.end) {
       st.endOfSession++;
       return;
     }
-    const res = mold.onPacket(seq, count);
     if (res === MoldResult.gap) this.gap(mold.gapFirst, mold.gapLast);
+    const count = mold.count;
     if (count === 0) {
       st.heartbeats++;
       return;
     }
     if (res === MoldResult.duplicate) return;
-    this.rxLo = rxLo;
-    this.rxHi = rxHi;
+    this.rx[0] = rxLo;
+    this.rx[1] = rxHi;
     this.frame.begin(1, this.ticksOut + 1);
     this.messages(off + MOLD.header, off + len, count, mold.skip);
     this.flush();
@@ -151,7 +150,7 @@ export class ItchStage {
     }
     const dv = this.dv;
     this.locate = dv.getUint16(p + M.locate);
-    this.clock.set(dv.getUint16(p + M.tsHi) * TWO32 + dv.getUint32(p + M.tsLo));
+    this.ts[0] = dv.getUint16(p + M.tsHi) * TWO32 + dv.getUint32(p + M.tsLo); // converted when used
     this.dispatch(type, p);
   }
 
@@ -214,12 +213,12 @@ export class ItchStage {
       this.stats.unknownOrders++;
       return;
     }
-    const shares = Math.min(dv.getUint32(p + M.shares), o.shares[slot]);
+    const shares = Math.min(dv.getUint32(p + M.shares), o.shares(slot));
     if (price !== -2 && shares > 0) {
-      const resting = o.side[slot] === SIDE_BUY;
+      const resting = o.side(slot) === SIDE_BUY;
       this.emitTrade(
-        o.locate[slot],
-        price === -1 ? o.price[slot] : price,
+        o.locate(slot),
+        price === -1 ? o.price(slot) : price,
         shares,
         resting ? SELL : BUY,
       );
@@ -235,16 +234,16 @@ export class ItchStage {
       this.stats.unknownOrders++;
       return;
     }
-    this.take(slot, all ? o.shares[slot] : Math.min(shares, o.shares[slot]), all);
+    this.take(slot, all ? o.shares(slot) : Math.min(shares, o.shares(slot)), all);
   }
 
   /** Takes shares off an order; the order leaves when none remain (or `gone`). */
   private take(slot: number, shares: number, gone: boolean): void {
-    const o = this.orders, L = o.locate[slot], left = o.shares[slot] - shares;
+    const o = this.orders, L = o.locate(slot), left = o.shares(slot) - shares;
     const out = gone || left <= 0;
-    if (!this.books.remove(L, o.side[slot], o.price[slot], shares, out)) this.stats.bookErrors++;
+    if (!this.books.remove(L, o.side(slot), o.price(slot), shares, out)) this.stats.bookErrors++;
     if (out) o.remove(slot);
-    else o.shares[slot] = left;
+    else o.setShares(slot, left);
     this.quoteIfChanged(L);
   }
 
@@ -256,8 +255,8 @@ export class ItchStage {
       this.stats.unknownOrders++;
       return;
     }
-    const L = o.locate[slot], side = o.side[slot];
-    if (!this.books.remove(L, side, o.price[slot], o.shares[slot], true)) this.stats.bookErrors++;
+    const L = o.locate(slot), side = o.side(slot);
+    if (!this.books.remove(L, side, o.price(slot), o.shares(slot), true)) this.stats.bookErrors++;
     o.remove(slot);
     const shares = dv.getUint32(p + M.replShares), price = dv.getUint32(p + M.replPrice);
     const hi = dv.getUint32(p + M.newRef), lo = dv.getUint32(p + M.newRef + 4);
@@ -285,10 +284,10 @@ export class ItchStage {
       return;
     }
     this.stats.trades++;
+    this.clock.set(this.ts[0]);
     if (this.frame.full) this.flush();
     this.frame.tick(
-      this.clock.sec,
-      this.clock.nsec,
+      this.clock.utc,
       this.symLo[L],
       this.symHi[L],
       TRADE,
@@ -317,13 +316,13 @@ export class ItchStage {
     last[k + 2] = ask;
     last[k + 3] = askSize;
     this.stats.quotes++;
+    this.clock.set(this.ts[0]);
     const lo = this.symLo[L], hi = this.symHi[L];
-    this.bbo?.line(lo, hi, this.clock.sec, this.clock.nsec, bid, bidSize, ask, askSize, this.stale);
+    this.bbo?.line(lo, hi, this.clock.utc, bid, bidSize, ask, askSize, this.stale);
     if (lo === 0) return;
     if (this.frame.full) this.flush();
     this.frame.tick(
-      this.clock.sec,
-      this.clock.nsec,
+      this.clock.utc,
       lo,
       hi,
       QUOTE,
@@ -348,9 +347,18 @@ export class ItchStage {
     const f = this.frame;
     if (f.count === 0) return;
     const n = f.count, len = f.end();
-    this.next(f.bytes, 0, len, this.rxLo, this.rxHi);
+    this.next(f.bytes, 0, len, this.rx[0], this.rx[1]);
     this.ticksOut += n;
     f.begin(1, this.ticksOut + 1);
+  }
+
+  /** Forgets orders, books and sequencing (a replay of the same packets as new ones). */
+  reset(): void {
+    this.orders.clear();
+    this.books.clear();
+    this.mold.reset();
+    this.last.fill(-1);
+    this.stale = false;
   }
 
   /** End of input: buffered BBO lines are written out. */
@@ -360,36 +368,12 @@ export class ItchStage {
 
   /** The summary's `itch` object. */
   summary(): ItchJson {
-    const st = this.stats, m = this.mold;
-    return {
-      messages: st.messages,
-      by_type: st.byTypeJson(),
-      orders_live: this.orders.size,
-      books: this.books.count,
-      gaps: m.gaps,
-      rerequested: st.rerequested,
-      recovered: st.recovered,
-      unrecovered: st.unrecovered,
-      lines: [{ arrivals: st.packets, losses: m.missing, duplicates: m.duplicatePackets }],
-      packets: st.packets,
-      heartbeats: st.heartbeats,
-      end_of_session: st.endOfSession,
-      malformed_packets: st.malformedPackets,
-      short_messages: st.shortMessages,
-      unknown_types: st.unknownTypes,
-      unknown_orders: st.unknownOrders,
-      book_errors: st.bookErrors,
-      order_overflow: this.orders.overflow,
-      trades: st.trades,
-      quotes: st.quotes,
-      broken_trades: st.broken,
-      no_symbol: st.noSymbol,
-      duplicate_packets: m.duplicatePackets,
-      duplicate_messages: m.duplicateMessages,
-      sessions: m.sessionChanges + (st.packets > 0 ? 1 : 0),
-      stale: this.stale,
-      gap_ranges: st.gapRanges,
-      bbo_lines: this.bbo?.lines ?? 0,
-    };
+    return this.stats.toJson(
+      this.mold,
+      this.orders,
+      this.books.count,
+      this.stale,
+      this.bbo?.lines ?? 0,
+    );
   }
 }

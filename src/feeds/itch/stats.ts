@@ -12,6 +12,8 @@
  * @module
  */
 import { ITCH_TYPES } from "./spec.ts";
+import type { MoldSequencer } from "./mold.ts";
+import type { OrderTable } from "./orders.ts";
 
 /** Per-line arrivals of an A/B arbitrated feed. */
 export interface LineJson {
@@ -95,5 +97,45 @@ export class ItchStats {
       }
     }
     return out;
+  }
+
+  /** The summary's `itch` object, with the sequencer's and the order table's counts. */
+  toJson(
+    m: MoldSequencer,
+    orders: OrderTable,
+    books: number,
+    stale: boolean,
+    bboLines: number,
+  ): ItchJson {
+    return {
+      messages: this.messages,
+      by_type: this.byTypeJson(),
+      orders_live: orders.size,
+      books,
+      gaps: m.gaps,
+      rerequested: this.rerequested,
+      recovered: this.recovered,
+      unrecovered: this.unrecovered,
+      lines: [{ arrivals: this.packets, losses: m.missing, duplicates: m.duplicatePackets }],
+      packets: this.packets,
+      heartbeats: this.heartbeats,
+      end_of_session: this.endOfSession,
+      malformed_packets: this.malformedPackets,
+      short_messages: this.shortMessages,
+      unknown_types: this.unknownTypes,
+      unknown_orders: this.unknownOrders,
+      book_errors: this.bookErrors,
+      order_overflow: orders.overflow,
+      trades: this.trades,
+      quotes: this.quotes,
+      broken_trades: this.broken,
+      no_symbol: this.noSymbol,
+      duplicate_packets: m.duplicatePackets,
+      duplicate_messages: m.duplicateMessages,
+      sessions: m.sessionChanges + (this.packets > 0 ? 1 : 0),
+      stale,
+      gap_ranges: this.gapRanges,
+      bbo_lines: bboLines,
+    };
   }
 }
