@@ -16,6 +16,7 @@ import { FrameReader, packSymbol, tickPrice, tickPrice2 } from "../src/wire/fram
 import { type LobsterRow, nyMidnightUtc, readLobsterRows } from "../src/feeds/lobster.ts";
 import { hasDpdk } from "../src/native/lib.ts";
 import {
+  deno,
   findTool,
   gcProbe,
   importLobster,
@@ -24,6 +25,7 @@ import {
   rng,
   ROOT,
   SHARED,
+  startUdpTickwire,
   tempDir,
   tickwire,
 } from "./helpers.ts";
@@ -418,4 +420,53 @@ Deno.test("... and with the tick consumer and bars behind it: under one byte per
   const p = await gcProbe(`${ROOT}tests/fixtures/itch_probe.ts`, "full");
   assert.ok(p.bars > 10_000, `${p.bars} bars`);
   assert.ok(p.bytesPerTick < 1, `${p.bytesPerTick.toFixed(3)} bytes per message`);
+});
+
+/** `deno task feed --protocol itch` of a LOBSTER day to tickwire's UDP feed; both summaries. */
+async function itchOverUdp(sym: string, extra: string[]) {
+  const { bg, port } = startUdpTickwire([
+    "--protocol",
+    "itch",
+    "--itch-date",
+    "2012-06-21",
+    "--no-http",
+  ]);
+  await bg.ready;
+  const sent = await deno("src/tools/feed.ts", [
+    ...["--protocol", "itch", "--source", "lobster", "--in", lobsterFile(sym), "--symbol", sym],
+    ...[
+      "--date",
+      "2012-06-21",
+      "--to",
+      `127.0.0.1:${port}`,
+      "--rate",
+      "200000",
+      "--quiet",
+      ...extra,
+    ],
+  ]);
+  assert.equal(sent.code, 0, sent.stderr);
+  await new Promise((r) => setTimeout(r, 300));
+  const got = await bg.stop();
+  assert.equal(got.code, 0, got.stderr);
+  type S = { itch: Record<string, number | boolean>; trades: number; kernel_drops?: number };
+  return {
+    sent: lastJson<{ messages: number; lines: { dropped: number }[] }>(sent),
+    got: lastJson<S>(got),
+  };
+}
+
+Deno.test("feed --protocol itch over UDP: every message arrives and is applied, in sequence", async () => {
+  const { sent, got } = await itchOverUdp("GOOG", []);
+  assert.equal(got.itch.messages, sent.messages);
+  assert.deepEqual([got.itch.gaps, got.itch.stale, got.itch.malformed_packets], [0, false, 0]);
+  assert.equal(got.trades, 7765 + 3913, "every execution (types 4 and 5) became a trade");
+});
+
+Deno.test("feed --protocol itch --drop-frame: the receiver reports the gap and stale books", async () => {
+  const { sent, got } = await itchOverUdp("GOOG", ["--drop-frame", "40"]);
+  assert.equal(sent.lines[0].dropped, 1);
+  assert.equal(got.itch.gaps, 1);
+  assert.equal(got.itch.unrecovered, sent.messages - (got.itch.messages as number));
+  assert.equal(got.itch.stale, true);
 });

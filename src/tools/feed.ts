@@ -21,6 +21,7 @@ import {
   tickPrice2,
 } from "../wire/frame.ts";
 import { PcapWriter } from "../net/pcap.ts";
+import { type ItchFeedArgs, publishItch } from "./feed_itch.ts";
 import { SendClock } from "./send_clock.ts";
 import { FEED_OPTIONS as OPTIONS } from "./feed_options.ts";
 
@@ -55,7 +56,12 @@ interface FeedArgs {
 }
 
 function parseFeedArgs(v: RawValues): FeedArgs {
-  const s = (k: string) => v[k] as string | undefined;
+  const s = (
+    k: string,
+  ) => (k === "to" ? (v.to as string[] | undefined)?.[0] : v[k] as string | undefined);
+  if ((v.to as string[] | undefined)?.length === 2) {
+    throw new UsageError("two --to (A/B lines) need --protocol itch");
+  }
   if ((v.to === undefined) === (v["pcap-out"] === undefined)) {
     throw new UsageError("give exactly one of --to HOST:PORT or --pcap-out FILE");
   }
@@ -300,6 +306,31 @@ async function publish(a: FeedArgs, stop: AbortSignal, t0: number): Promise<Emit
   return e;
 }
 
+/** --protocol itch: its own, smaller set of options. */
+function itchArgs(v: RawValues): ItchFeedArgs {
+  const s = (k: string) => v[k] as string | undefined;
+  if (v.protocol !== "itch") {
+    throw new UsageError(`--protocol: tickwire or itch, got '${v.protocol}'`);
+  }
+  if (v.to === undefined) {
+    throw new UsageError("--protocol itch sends over UDP: give --to HOST:PORT");
+  }
+  if (s("source") !== "lobster" || !v.in || !v.symbol || !v.date) {
+    throw new UsageError(
+      "--protocol itch needs --source lobster --in FILE --symbol SYM --date DATE",
+    );
+  }
+  return {
+    to: v.to as string[],
+    file: s("in")!,
+    symbol: s("symbol")!,
+    date: s("date")!,
+    rate: num("rate", s("rate"), 100_000, 0, 1e9),
+    drops: (v["drop-frame"] as string[] | undefined) ?? [],
+    quiet: v.quiet === true,
+  };
+}
+
 const USER_ERRORS = [
   UsageError,
   LobsterError,
@@ -327,6 +358,10 @@ async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let e: Emitter;
   try {
+    if (v.protocol !== undefined && v.protocol !== "tickwire") {
+      console.log(JSON.stringify(await publishItch(itchArgs(v), ac.signal)));
+      return 0;
+    }
     e = await publish(parseFeedArgs(v), ac.signal, t0);
   } catch (err) {
     if (!USER_ERRORS.some((k) => err instanceof k)) throw err;

@@ -14,7 +14,19 @@ import type { OptionTable } from "../cli/table.ts";
 /** Every flag of the publisher. */
 export const FEED_OPTIONS: OptionTable = {
   source: { arg: "S", section: "Options", help: "synth (default) | lobster" },
-  to: { arg: "HOST:PORT", section: "Options", help: "send UDP datagrams there" },
+  to: {
+    arg: "HOST:PORT",
+    multiple: true,
+    section: "Options",
+    help:
+      "send UDP datagrams there (--protocol itch: twice for\nA/B lines, the same packets on both)",
+  },
+  protocol: {
+    arg: "P",
+    section: "Options",
+    help: "tickwire (default) | itch: a --source lobster day as ITCH\n" +
+      "5.0 over MoldUDP64 (--rate in messages/s; --drop-frame N,\nor A:N / B:N on one line)",
+  },
   "pcap-out": {
     arg: "FILE",
     section: "Options",
