@@ -17,6 +17,7 @@
  * @module
  */
 import type { TickInput } from "../wire/encode.ts";
+import { newYorkOffsetAt } from "../time.ts";
 
 /** A LOBSTER row could not be read. */
 export class LobsterError extends Error {
@@ -34,14 +35,7 @@ export function nyOffsetSeconds(date: string): number {
   if (Number.isNaN(noonUtc) || new Date(noonUtc).getUTCDate() !== +m[3]) {
     throw new LobsterError(`not a calendar date: '${date}'`);
   }
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: "America/New_York",
-    timeZoneName: "longOffset",
-  }).formatToParts(new Date(noonUtc));
-  const tz = parts.find((p) => p.type === "timeZoneName")?.value ?? "";
-  const o = /^GMT([+-])(\d{2}):(\d{2})$/.exec(tz);
-  if (!o) throw new LobsterError(`cannot resolve the New York offset for ${date} (${tz})`);
-  return (o[1] === "-" ? -1 : 1) * (Number(o[2]) * 3600 + Number(o[3]) * 60);
+  return newYorkOffsetAt(noonUtc);
 }
 
 /** Unix seconds of local midnight of `date` in New York. */
