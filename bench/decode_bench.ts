@@ -50,7 +50,7 @@ Deno.bench({
   group: "decode",
   fn() {
     consumer.seq.reset();
-    for (let i = 0; i < offs.length; i++) consumer.onRecord(bytes, offs[i], lens[i], 0, 0);
+    for (let i = 0; i < offs.length; i++) consumer.onRecord(bytes, offs[i], lens[i], 0, 0, 0);
   },
 });
 
@@ -94,7 +94,7 @@ Deno.bench({
   fn() {
     withBars.seq.reset();
     bars.reset();
-    for (let i = 0; i < offs.length; i++) withBars.onRecord(bytes, offs[i], lens[i], 0, 0);
+    for (let i = 0; i < offs.length; i++) withBars.onRecord(bytes, offs[i], lens[i], 0, 0, 0);
     events.flush();
     eventsIn.poll(noop);
   },

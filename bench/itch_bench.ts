@@ -14,7 +14,7 @@ const full = new ItchStage(opts, consumer.onRecord);
 function replay(stage: ItchStage): void {
   stage.reset();
   const { bytes, offs, lens } = day;
-  for (let i = 0; i < offs.length; i++) stage.onRecord(bytes, offs[i], lens[i], 0, 0);
+  for (let i = 0; i < offs.length; i++) stage.onRecord(bytes, offs[i], lens[i], 0, 0, 0);
 }
 
 // The floor, in the same run: walking the same packets' message blocks and

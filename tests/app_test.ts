@@ -28,6 +28,8 @@ function app(token?: string, maxClients?: number, cors?: string) {
       low: 1,
       close: 1 + i,
       volume: 1,
+      buy_volume: 1,
+      sell_volume: 0,
       trades: 1,
       vwap: 1,
       final: true,

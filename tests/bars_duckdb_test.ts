@@ -30,7 +30,7 @@ async function duckBars(csv: string, windowMs: number, midnightMs: number) {
         columns = {'t': 'VARCHAR', 'type': 'INTEGER', 'oid': 'BIGINT', 'size': 'BIGINT',
                    'price': 'BIGINT', 'dir': 'INTEGER'})
     ), trades AS (
-      SELECT rn, size, price,
+      SELECT rn, size, price, dir,
         CAST(split_part(t, '.', 1) AS BIGINT) * 1000
           + CAST(substr(rpad(coalesce(nullif(split_part(t, '.', 2), ''), '0'), 3, '0'), 1, 3) AS BIGINT)
           + ${midnightMs} AS ms
@@ -38,7 +38,10 @@ async function duckBars(csv: string, windowMs: number, midnightMs: number) {
     )
     SELECT (ms // ${windowMs}) * ${windowMs} AS start,
       arg_min(price, rn) AS open, max(price) AS high, min(price) AS low, arg_max(price, rn) AS close,
-      sum(size) AS volume, count(*) AS trades, sum(price * size) / sum(size) AS vwap
+      sum(size) AS volume, count(*) AS trades, sum(price * size) / sum(size) AS vwap,
+      -- LOBSTER's direction is the resting order's: a resting sell (-1) met a buyer
+      coalesce(sum(size) FILTER (WHERE dir = -1), 0) AS buy_volume,
+      coalesce(sum(size) FILTER (WHERE dir = 1), 0) AS sell_volume
     FROM trades GROUP BY 1 ORDER BY 1`;
   const rows = (await con.runAndReadAll(sql)).getRowObjects();
   con.closeSync();
@@ -50,6 +53,8 @@ async function duckBars(csv: string, windowMs: number, midnightMs: number) {
     low: Number(r.low) / 10000,
     close: Number(r.close) / 10000,
     volume: Number(r.volume),
+    buy_volume: Number(r.buy_volume),
+    sell_volume: Number(r.sell_volume),
     trades: Number(r.trades),
     vwap: Number(r.vwap) / 10000,
   }));
@@ -88,8 +93,8 @@ async function compare(sym: string, csv: string, bars: Bar[]): Promise<void> {
       assert.equal(Date.parse(b.end), d.start + ms, ctx);
       assert.equal(b.symbol, sym);
       assert.deepEqual(
-        [b.open, b.high, b.low, b.close, b.volume, b.trades],
-        [d.open, d.high, d.low, d.close, d.volume, d.trades],
+        [b.open, b.high, b.low, b.close, b.volume, b.trades, b.buy_volume, b.sell_volume],
+        [d.open, d.high, d.low, d.close, d.volume, d.trades, d.buy_volume, d.sell_volume],
         ctx,
       );
       assert.ok(Math.abs(b.vwap - d.vwap) <= 1e-9 * d.vwap, `${ctx}: vwap ${b.vwap} vs ${d.vwap}`);

@@ -47,7 +47,7 @@ function pipeline(o: Partial<BarOptions> = {}) {
     trade(symbol: string, sec: number, nsec: number, price: number, size = 1) {
       const t: TickInput = { sec: MIN + sec, nsec, symbol, kind: 1, price, size };
       const b = encodeFrame({ session: 1, firstSeq: seq++, ticks: [t] });
-      consumer.onRecord(b, 0, b.length, 0, 0);
+      consumer.onRecord(b, 0, b.length, 0, 0, 0);
       drain();
     },
     end() {

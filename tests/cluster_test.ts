@@ -200,6 +200,8 @@ Deno.test("messages: trade, anomaly and bar round-trip; the stream position patc
     low: 0.5,
     close: 1.5,
     volume: 30,
+    buy_volume: 20,
+    sell_volume: 10,
     trades: 3,
     vwap: 1.25,
     final: true,

@@ -258,9 +258,8 @@ Deno.test({
 Deno.test("a library built without DPDK refuses --feed dpdk and says how to install it", async () => {
   await using t = await tempDir();
   const lib = `${t.dir}/libtickwire-nodpdk.so`;
-  const src = ["ring", "feed", "feed_pattern", "feed_synth", "feed_udp", "feed_pcap"].map((f) =>
-    `${ROOT}ffi/src/${f}.c`
-  );
+  const src = ["ring", "feed", "feed_pattern", "feed_synth", "feed_udp", "feed_pcap", "udp_client"]
+    .map((f) => `${ROOT}ffi/src/${f}.c`);
   await sh("cc", [
     "-std=c11",
     "-O2",

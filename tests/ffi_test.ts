@@ -74,5 +74,9 @@ Deno.test("the library exports only its public API", async () => {
     "tw_state_name",
     "tw_thread_pin",
     "tw_thread_timer_slack",
+    "tw_udp_close",
+    "tw_udp_open",
+    "tw_udp_recv",
+    "tw_udp_send",
   ]);
 });

@@ -63,7 +63,7 @@ Deno.test("fuzz: 100,000 mutated frames never crash the decoder or read outside 
       for (let k = 0; k < n; k++) reader.tick(k).size();
     }
     consumer.seq.reset();
-    consumer.onRecord(m, 0, m.length, 0, 0);
+    consumer.onRecord(m, 0, m.length, 0, 0, 0);
   }
   const c = consumer.counters;
   assert.equal(c[C.records], 100_000);

@@ -55,6 +55,8 @@ const BAR: BarJson = {
   low: 0.5,
   close: 1.5,
   volume: 10,
+  buy_volume: 6,
+  sell_volume: 4,
   trades: 3,
   vwap: 1.2,
   final: false,

@@ -396,13 +396,13 @@ Deno.test({
       const png = await Deno.readFile(shot);
       assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG screenshot");
       console.log(`dashboard screenshot: ${shot}`);
-      // the crosshair shows an OHLCV legend for the candle under it
+      // the crosshair shows an OHLCV legend (with buy and sell volume) for the candle under it
       const box = (await page.locator("#chart").boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
       const text = async (id: string) =>
         String(await page.evaluate(`document.getElementById("${id}").textContent`));
       await page.waitForFunction(
-        `/ O [\\d.]+ +H [\\d.]+ +L [\\d.]+ +C [\\d.]+ +V \\d+/.test(
+        `/ O [\\d.]+ +H [\\d.]+ +L [\\d.]+ +C [\\d.]+ +V \\d+ \\(buy \\d+ \\/ sell \\d+\\)/.test(
         document.getElementById("legend").textContent)`,
         null,
         { timeout: 5_000 },

@@ -38,7 +38,9 @@
  * payload, padded to a multiple of 16:
  *      0     4  payload length in bytes (1 .. max record)
  *      4     2  type: 1 = data, 2 = padding (skip to the start of the data)
- *      6     2  source: feed kind that wrote it (TW_SRC_*)
+ *      6     2  source: bits 0..7 the feed kind that wrote it (TW_SRC_*),
+ *               bits 8..15 the line it came in on (0 = A, 1 = B; a udp
+ *               feed listening on two addresses for A/B arbitration)
  *      8     4  rx time, CLOCK_MONOTONIC ns, bits 0..31
  *     12     4  rx time, bits 32..63
  * A record never wraps: when it does not fit before the end of the data
@@ -111,6 +113,8 @@
 #define TW_SRC_PCAP 4u
 #define TW_SRC_DPDK 5u
 #define TW_SRC_TS 6u
+/* source >> TW_SRC_LINE_SHIFT = line (0 = A, 1 = B). */
+#define TW_SRC_LINE_SHIFT 8u
 
 /* The read-mostly header, written once by the ring's creator. */
 typedef struct {

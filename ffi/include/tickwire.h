@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, a stats index or the ring layout changes. */
-#define TW_ABI_VERSION 6u
+#define TW_ABI_VERSION 7u
 
 /* Return codes (negative errno-style values). */
 #define TW_OK 0
@@ -140,6 +140,20 @@ TW_API int32_t tw_thread_pin(int32_t cpu);
 
 /* CLOCK_MONOTONIC in nanoseconds, the clock of rx stamps. Any thread. */
 TW_API double tw_now_ns(void);
+
+/*
+ * A small UDP client for request/response side channels (MoldUDP64
+ * re-requests): tw_udp_open connects a non-blocking socket to HOST:PORT
+ * (IPv4 or [IPv6]) and returns its descriptor, or a negative errno
+ * (TW_EINVAL for a bad address). tw_udp_send sends one datagram (returns
+ * its length or a negative errno); tw_udp_recv takes one datagram of up to
+ * `cap` bytes without waiting (its length, 0 when none is queued, or a
+ * negative errno); tw_udp_close closes it. The thread that owns the socket.
+ */
+TW_API int32_t tw_udp_open(const char *hostport);
+TW_API int32_t tw_udp_send(int32_t fd, const uint8_t *buf, int32_t len);
+TW_API int32_t tw_udp_recv(int32_t fd, uint8_t *buf, int32_t cap);
+TW_API int32_t tw_udp_close(int32_t fd);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../include/ring_layout.h"
 #include "ring.h"
@@ -70,6 +71,9 @@ static inline int tw_stopping(tw_feed *f) {
 void tw_feed_ready(tw_feed *f);
 /* Records an error; if the thread has not signalled ready, wakes the
  * starter with a failure. Returns TW_EIO. */
+/* HOST:PORT (IPv4, [IPv6] or localhost) -> address; 0, or -1 if malformed. */
+int tw_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *sl);
+
 int tw_feed_fail(tw_feed *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

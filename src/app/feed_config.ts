@@ -59,7 +59,7 @@ export function feedConfig(o: RunOptions): FeedConfig {
       return {
         kind: "udp",
         finite: false,
-        options: { ...common, listen: o.listen },
+        options: { ...common, listen: o.listen, listen_b: o.listenB },
       };
     case "pcap":
       return {

@@ -77,10 +77,13 @@ interface Running {
 /** --protocol itch: the stage's settings, the trading date resolved, the BBO file writable. */
 function itchSettings(o: RunOptions, cfg: FeedConfig) {
   if (o.itch === undefined) return undefined;
-  const { bboOut, check, maxOrders } = o.itch;
+  const { bboOut, check, maxOrders, lines, rerequest, retries, timeoutMs, waitMs } = o.itch;
   if (bboOut !== undefined) openFile("--bbo-out", bboOut).close();
   const capture = cfg.extent && "file" in cfg.extent ? cfg.extent.file : undefined;
-  return { date: itchDate(o.itch.date, capture), check, maxOrders, bboOut };
+  const fill = lines > 1 || rerequest !== undefined
+    ? { waitMs: lines > 1 ? waitMs : 0, retries, timeoutMs }
+    : undefined;
+  return { date: itchDate(o.itch.date, capture), check, maxOrders, bboOut, lines, fill, rerequest };
 }
 
 function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {

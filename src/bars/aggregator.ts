@@ -39,6 +39,7 @@
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { BAR, BarFlag, type BarHandler, LATE } from "./bar.ts";
+import { Side } from "../wire/enums.ts";
 import { barDepth, type BarOptions, barStateBytes, FIELDS, MAX_FILL } from "./options.ts";
 
 const B = BAR.slot, LT = LATE.slot;
@@ -50,7 +51,7 @@ const B = BAR.slot, LT = LATE.slot;
 const F_STATE = 0, F_START = 1, F_OPEN = 2, F_HIGH = 3, F_LOW = 4, F_CLOSE = 5, F_VOL = 6;
 const F_TRADES = 7, F_PV = 8, F_FIRST = 9, F_LAST = 10, F_REV = 11, F_EXP = 12;
 const F_OPEN_S = 13, F_OPEN_N = 14, F_CLOSE_S = 15, F_CLOSE_N = 16, F_LISTED = 17;
-const F_DIRTY = 18;
+const F_DIRTY = 18, F_BUY = 19, F_SELL = 20;
 const F = FIELDS;
 
 const S_EMPTY = 0, S_OPEN = 1, S_PROVISIONAL = 2;
@@ -139,7 +140,8 @@ export class BarAggregator {
     const sec = t.tsSec(), nsec = t.tsNsec();
     const ms = sec * 1000 + Math.floor(nsec / 1e6);
     const price = t.priceHi() * TWO32 + t.priceLo();
-    const size = t.size();
+    const size = t.size(), side = t.side();
+    const buy = side === Side.Buy ? size : 0, sell = side === Side.Sell ? size : 0;
     const seq = this.scratch[0];
     const st = this.st, off = this.off, L = this.lateness, D = this.depth;
     for (let w = 0; w < this.nw; w++) {
@@ -166,6 +168,8 @@ export class BarAggregator {
           st[e + F_CLOSE] =
             price;
         st[e + F_VOL] = size;
+        st[e + F_BUY] = buy;
+        st[e + F_SELL] = sell;
         st[e + F_TRADES] = 1;
         st[e + F_PV] = price * size;
         st[e + F_FIRST] = st[e + F_LAST] = seq;
@@ -204,6 +208,8 @@ export class BarAggregator {
         st[e + F_CLOSE_N] = nsec;
       }
       st[e + F_VOL] += size;
+      st[e + F_BUY] += buy;
+      st[e + F_SELL] += sell;
       st[e + F_TRADES]++;
       st[e + F_PV] += price * size;
       st[e + F_DIRTY] = 1;
@@ -305,7 +311,12 @@ export class BarAggregator {
         f[B.close] =
           c;
       f[B.exp] = this.lastExp[fi];
-      f[B.volume] = f[B.trades] = f[B.pv] = 0;
+      f[B.volume] =
+        f[B.trades] =
+        f[B.pv] =
+        f[B.buyVolume] =
+        f[B.sellVolume] =
+          0;
       f[B.firstSeq] = f[B.lastSeq] = -1;
       f[B.flags] = BarFlag.final | BarFlag.filled;
       f[B.revision] = 0;
@@ -340,6 +351,8 @@ export class BarAggregator {
     f[i + B.close] = st[e + F_CLOSE];
     f[i + B.exp] = st[e + F_EXP];
     f[i + B.volume] = st[e + F_VOL];
+    f[i + B.buyVolume] = st[e + F_BUY];
+    f[i + B.sellVolume] = st[e + F_SELL];
     f[i + B.trades] = st[e + F_TRADES];
     f[i + B.pv] = st[e + F_PV];
     f[i + B.firstSeq] = st[e + F_FIRST];

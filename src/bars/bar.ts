@@ -10,13 +10,17 @@
  * import { BAR, BarFlag, decodeBar } from "./bar.ts";
  * const r = new Float64Array(BAR.slots);
  * r[BAR.slot.flags] = BarFlag.final;
- * console.log(BAR.bytes, decodeBar(r, 0).final); // 136 true
+ * console.log(BAR.bytes, decodeBar(r, 0).final); // 152 true
  * ```
  * @module
  */
 import { defineRecord, readRecord, type RecordFields } from "../ring/records.ts";
 
-/** A bar: window index, symbol id, bounds (ms), fixed-point OHLC, volume, sequence range. */
+/**
+ * A bar: window index, symbol id, bounds (ms), fixed-point OHLC, volume,
+ * sequence range, and the volume of trades whose aggressor was a buyer or
+ * a seller (trades of unknown side count in `volume` only).
+ */
 export const BAR = defineRecord([
   "kind",
   "window",
@@ -35,6 +39,8 @@ export const BAR = defineRecord([
   "lastSeq",
   "flags",
   "revision",
+  "buyVolume",
+  "sellVolume",
 ]);
 
 /** A tick that came after its bar was final. */

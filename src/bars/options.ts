@@ -33,7 +33,7 @@ export const MAX_DEPTH = 64;
 export const MAX_FILL = 10_000;
 
 /** Float64 fields of one bar's state record in the aggregator. */
-export const FIELDS = 19;
+export const FIELDS = 21;
 
 /** Checks the options and returns the depth; throws RangeError. */
 export function barDepth(o: BarOptions): number {

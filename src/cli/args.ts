@@ -46,6 +46,8 @@ import type { Role } from "./cluster_args.ts";
 export interface RunOptions {
   feed: FeedName;
   listen: string;
+  /** the B line of an A/B pair (second --listen) */
+  listenB?: string;
   pcap?: string;
   speed: number;
   eal?: string;
@@ -274,16 +276,24 @@ function parseCpus(s: (k: string) => string | undefined) {
 }
 
 function parseFeed(feed: FeedName, s: (k: string) => string | undefined, v: RawValues) {
-  const listen = s("listen") ?? "127.0.0.1:5555";
-  if (
-    !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) ||
-    Number(listen.split(":").pop()) > 65535
-  ) {
-    throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
+  const listens = v.listen === undefined ? ["127.0.0.1:5555"] : [v.listen as string[]].flat();
+  for (const listen of listens) {
+    if (
+      !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen) ||
+      Number(listen.split(":").pop()) > 65535
+    ) {
+      throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
+    }
+  }
+  if (listens.length > 2 || (listens.length === 2 && v.protocol !== "itch")) {
+    throw new UsageError(
+      "--listen: once, or twice with --protocol itch (lines A and B of a MoldUDP64 feed)",
+    );
   }
   return {
     feed,
-    listen,
+    listen: listens[0],
+    listenB: listens[1],
     pcap: s("pcap"),
     speed: num("speed", s("speed"), 0, 0, 1e6, false),
     eal: s("eal"),

@@ -23,16 +23,33 @@ export interface ItchRunOptions {
   check: boolean;
   maxOrders: number;
   bboOut?: string;
+  /** lines of an A/B pair (two --listen) */
+  lines: number;
+  /** MoldUDP64 re-request server, HOST:PORT */
+  rerequest?: string;
+  retries: number;
+  timeoutMs: number;
+  /** how long a gap waits for the other line */
+  waitMs: number;
 }
+
+const ITCH_ONLY = [
+  "mold-sequence",
+  "itch-date",
+  "max-orders",
+  "bbo-out",
+  "rerequest",
+  "rerequest-retries",
+  "rerequest-timeout",
+  "gap-wait",
+];
 
 /** Checks the ITCH options; undefined for --protocol tickwire. */
 export function parseItch(v: RawValues, feed: FeedName): ItchRunOptions | undefined {
   const s = (k: string) => v[k] as string | undefined;
   const protocol = oneOf("protocol", s("protocol"), PROTOCOLS, "tickwire");
   if (protocol === "tickwire") {
-    const stray = ["mold-sequence", "itch-date", "max-orders", "bbo-out"].find((k) =>
-      v[k] !== undefined
-    );
+    const stray = ITCH_ONLY.find((k) => v[k] !== undefined);
     if (stray !== undefined) throw new UsageError(`--${stray} needs --protocol itch`);
     return undefined;
   }
@@ -50,11 +67,35 @@ export function parseItch(v: RawValues, feed: FeedName): ItchRunOptions | undefi
       throw new UsageError(`--itch-date: expected a calendar date YYYY-MM-DD, got '${date}'`);
     }
   }
+  const check =
+    oneOf("mold-sequence", s("mold-sequence"), ["check", "off"] as const, "check") === "check";
   return {
     date,
-    check:
-      oneOf("mold-sequence", s("mold-sequence"), ["check", "off"] as const, "check") === "check",
+    check,
     maxOrders: num("max-orders", s("max-orders"), 1_000_000, 1, 1 << 26),
     bboOut: s("bbo-out"),
+    ...parseRecovery(v, check),
+  };
+}
+
+/** Lines, re-requests and the gap wait. */
+function parseRecovery(v: RawValues, check: boolean) {
+  const s = (k: string) => v[k] as string | undefined;
+  const lines = Array.isArray(v.listen) ? v.listen.length : 1;
+  const rerequest = s("rerequest");
+  if (rerequest !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(rerequest)) {
+    throw new UsageError(`--rerequest: expected HOST:PORT, got '${rerequest}'`);
+  }
+  if (!check && (lines > 1 || rerequest !== undefined)) {
+    throw new UsageError(
+      `${lines > 1 ? "two --listen lines" : "--rerequest"} need --mold-sequence check`,
+    );
+  }
+  return {
+    lines,
+    rerequest,
+    retries: num("rerequest-retries", s("rerequest-retries"), 3, 0, 1000),
+    timeoutMs: num("rerequest-timeout", s("rerequest-timeout"), 50, 1, 60_000),
+    waitMs: num("gap-wait", s("gap-wait"), 20, 0, 60_000),
   };
 }

@@ -47,7 +47,12 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
       arg: "HOST:PORT",
       feeds: ["udp"],
       processorOnly: true,
-      help: "udp: address to receive on (default 127.0.0.1:5555)",
+      multiple: true,
+      help: [
+        "udp: address to receive on (default 127.0.0.1:5555);",
+        "twice with --protocol itch: lines A and B, the first",
+        "copy of each MoldUDP64 sequence number is applied",
+      ].join("\n"),
     },
     pcap: {
       arg: "FILE",
@@ -117,6 +122,29 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
     "max-orders": {
       arg: "N",
       help: "live orders the book table holds (1000000); more are\ncounted as order_overflow",
+    },
+    rerequest: {
+      arg: "HOST:PORT",
+      help: [
+        "MoldUDP64 re-request server: missing messages are asked",
+        "for there and applied in order; what does not come is",
+        "reported as a gap (books flagged stale)",
+      ].join("\n"),
+    },
+    "rerequest-retries": {
+      arg: "N",
+      help: "requests per gap before it is given up (3)",
+    },
+    "rerequest-timeout": {
+      arg: "MS",
+      help: "wait for a response before asking again (50)",
+    },
+    "gap-wait": {
+      arg: "MS",
+      help: [
+        "with two --listen lines: how long a gap waits for the",
+        "other line before a re-request or giving up (20)",
+      ].join("\n"),
     },
     "bbo-out": {
       arg: "FILE",

@@ -74,7 +74,7 @@ export interface WorkerStart {
   /** Pin the Worker's thread to this CPU (--worker-cpu). */
   cpu?: number;
   /** --protocol itch: records are MoldUDP64 packets (date resolved, BBO file) */
-  itch?: ItchOptions & { bboOut?: string };
+  itch?: ItchOptions & { bboOut?: string; rerequest?: string };
   /** What a tick must be (guard.ts): skew limit, live feed, sessions, sequence jumps. */
   guard: { maxSkewMs: number; live: boolean; maxSessions: number; maxSeqJump: number };
 }

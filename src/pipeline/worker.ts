@@ -24,6 +24,7 @@ import { native } from "../native/lib.ts";
 import { ItchStage } from "../feeds/itch/stage.ts";
 import { BboWriter } from "../feeds/itch/bbo_out.ts";
 import { Notice } from "./events.ts";
+import { UdpClient } from "../native/udp.ts";
 
 declare const self: Worker & { close(): void };
 
@@ -90,6 +91,14 @@ function run(msg: WorkerStart): WorkerDone {
     const cmd = Atomics.load(ctl, Ctl.command);
     if (cmd === Ctl.abort) break;
     if (cmd === Ctl.drain && ring.drained()) break;
+    if (itch !== undefined && itch.filling) {
+      // A MoldUDP64 gap is open: responses come on the re-request socket,
+      // which does not wake a parked Worker, so nap briefly and look.
+      itch.poll();
+      events.flush();
+      native().symbols.tw_idle(200_000);
+      continue;
+    }
     idler.idle();
     counters[C.naps] = idler.naps;
   }
@@ -110,11 +119,14 @@ function run(msg: WorkerStart): WorkerDone {
 /** --protocol itch: MoldUDP64/ITCH in front of the tick consumer. */
 function itchStage(msg: WorkerStart, consumer: TickConsumer, events: EventWriter): ItchStage {
   const o = msg.itch!;
+  if (o.fill !== undefined && o.rerequest !== undefined) {
+    o.fill.channel = UdpClient.open(o.rerequest);
+  }
   const stage = new ItchStage(o, consumer.onRecord, {
     gap: (first, last) => events.gap(0, first, last),
     broken: (match) => events.notice(Notice.broken, 0, match, match),
   });
-  if (o.bboOut !== undefined) stage.bbo = BboWriter.open(o.bboOut);
+  if (o.bboOut !== undefined) stage.ticks.bbo = BboWriter.open(o.bboOut);
   return stage;
 }
 

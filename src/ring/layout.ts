@@ -69,6 +69,8 @@ export const SRC_PCAP = 4;
 export const SRC_DPDK = 5;
 /** TW_SRC_TS */
 export const SRC_TS = 6;
+/** TW_SRC_LINE_SHIFT */
+export const SRC_LINE_SHIFT = 8;
 /** TW_FRAME_FIXED */
 export const FRAME_FIXED = 52;
 /** TW_TICK_SIZE */

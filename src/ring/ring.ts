@@ -120,7 +120,9 @@ export function ringCounters(sab: SharedArrayBuffer): RingCounters {
 /**
  * Called once per data record: `bytes` is the whole ring buffer, the record
  * payload is `bytes[off .. off+len)`; `rxLo`/`rxHi` are the rx timestamp
- * halves (CLOCK_MONOTONIC ns) stamped by the producer.
+ * halves (CLOCK_MONOTONIC ns) stamped by the producer; `source` is the
+ * record's source word (feed kind, and the line of an A/B pair in bits
+ * 8..15: `source >>> SRC_LINE_SHIFT`).
  */
 export type RecordHandler = (
   bytes: Uint8Array,
@@ -128,6 +130,7 @@ export type RecordHandler = (
   len: number,
   rxLo: number,
   rxHi: number,
+  source: number,
 ) => void;
 
 /** The consuming side. One instance per ring, one thread. */
@@ -188,6 +191,7 @@ export class RingConsumer {
           len,
           u32[(at + L.REC_OFF_RX_LO) >> 2],
           u32[(at + L.REC_OFF_RX_HI) >> 2],
+          u16[(at + L.REC_OFF_SOURCE) >> 1],
         );
         n++;
       }

@@ -42,6 +42,10 @@ export interface BarJson {
   low: number;
   close: number;
   volume: number;
+  /** volume of trades whose aggressor bought (side known) */
+  buy_volume: number;
+  /** volume of trades whose aggressor sold (side known) */
+  sell_volume: number;
   trades: number;
   vwap: number;
   final: boolean;
@@ -143,6 +147,8 @@ export function barJson(b: BarEvent, window: string, symbol: string): BarJson {
     low: scalePrice(b.low, b.exp),
     close: scalePrice(b.close, b.exp),
     volume: b.volume,
+    buy_volume: b.buyVolume,
+    sell_volume: b.sellVolume,
     trades: b.trades,
     vwap: b.volume > 0 ? scalePrice(b.pv / b.volume, b.exp) : scalePrice(b.close, b.exp),
     final: b.final,

@@ -50,6 +50,8 @@ const Bar = obj({
   low: num,
   close: num,
   volume: int,
+  buy_volume: { ...int, description: "volume of trades whose aggressor bought (side known)" },
+  sell_volume: { ...int, description: "volume of trades whose aggressor sold (side known)" },
   trades: int,
   vwap: num,
   final: { type: "boolean", description: "false while the window is open" },

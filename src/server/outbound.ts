@@ -12,7 +12,7 @@
  * ```ts
  * import { decodeBarMessage, encodeBarMessage } from "./outbound.ts";
  * const b = { symbol: "A", window: "1m", start: "2026-01-01T00:00:00Z", end: "2026-01-01T00:01:00Z",
- *   open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, trades: 3, vwap: 1.2, final: true, revision: 0, filled: false };
+ *   open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, buy_volume: 6, sell_volume: 4, trades: 3, vwap: 1.2, final: true, revision: 0, filled: false };
  * console.log(decodeBarMessage(encodeBarMessage(b)).close); // 1.5
  * ```
  * @module
@@ -91,6 +91,8 @@ export function encodeBarMessage(b: BarJson): Uint8Array {
   Bar.addFinal(builder, b.final);
   Bar.addRevision(builder, b.revision);
   Bar.addFilled(builder, b.filled);
+  Bar.addBuyVolume(builder, b.buy_volume);
+  Bar.addSellVolume(builder, b.sell_volume);
   return finish(Payload.Bar, Bar.endBar(builder));
 }
 
@@ -206,6 +208,8 @@ export function decodeMessage(bytes: Uint8Array): Decoded {
           low: b.low(),
           close: b.close(),
           volume: b.volume(),
+          buy_volume: b.buyVolume(),
+          sell_volume: b.sellVolume(),
           trades: b.trades(),
           vwap: b.vwap(),
           final: b.final(),

@@ -62,6 +62,8 @@ function parseFeedArgs(v: RawValues): FeedArgs {
   if ((v.to as string[] | undefined)?.length === 2) {
     throw new UsageError("two --to (A/B lines) need --protocol itch");
   }
+  const itchOnly = ["rerequest-listen", "linger"].find((k) => v[k] !== undefined);
+  if (itchOnly !== undefined) throw new UsageError(`--${itchOnly} needs --protocol itch`);
   if ((v.to === undefined) === (v["pcap-out"] === undefined)) {
     throw new UsageError("give exactly one of --to HOST:PORT or --pcap-out FILE");
   }
@@ -328,6 +330,8 @@ function itchArgs(v: RawValues): ItchFeedArgs {
     rate: num("rate", s("rate"), 100_000, 0, 1e9),
     drops: (v["drop-frame"] as string[] | undefined) ?? [],
     quiet: v.quiet === true,
+    rerequestListen: s("rerequest-listen"),
+    lingerMs: num("linger", s("linger"), 2000, 0, 3_600_000),
   };
 }
 

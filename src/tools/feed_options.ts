@@ -59,6 +59,17 @@ export const FEED_OPTIONS: OptionTable = {
     section: "Options",
     help: "leave frame N (1-based) out, making a sequence gap\n(repeatable)",
   },
+  "rerequest-listen": {
+    arg: "HOST:PORT",
+    section: "Options",
+    help:
+      "--protocol itch: answer MoldUDP64 re-requests here with\nthe packets sent (during the send and --linger after)",
+  },
+  linger: {
+    arg: "MS",
+    section: "Options",
+    help: "--protocol itch: keep answering re-requests this long\nafter the last packet (2000)",
+  },
   "udp-port": {
     arg: "N",
     section: "Options",

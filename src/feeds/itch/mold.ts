@@ -28,6 +28,11 @@ export const MoldResult = {
   gap: 2,
   /** end of session (count 0xFFFF) */
   end: 3,
+  /**
+   * with `hold`: the packet starts after messages not seen yet; nothing was
+   * advanced (the caller holds it while the missing ones are sought)
+   */
+  ahead: 4,
 } as const;
 
 const TWO32 = 4294967296;
@@ -48,9 +53,18 @@ export class MoldSequencer {
   /** times the session id changed */
   sessionChanges = 0;
   private readonly session = new Uint8Array(10);
+  /** The current session id (10 bytes, as on the wire). */
+  get sessionId(): Uint8Array {
+    return this.session;
+  }
   private haveSession = false;
 
-  constructor(readonly check: boolean) {}
+  /**
+   * @param check sequence checking (off: every message applies)
+   * @param hold report packets past a gap as `ahead` instead of declaring
+   *   the gap (A/B arbitration and re-requests fill it first)
+   */
+  constructor(readonly check: boolean, readonly hold = false) {}
 
   /** The next sequence number expected (0 = nothing seen yet). */
   get next(): number {
@@ -98,6 +112,7 @@ export class MoldSequencer {
       if (end > next) s[NEXT] = end;
       return MoldResult.fresh;
     }
+    if (seq > next && this.hold) return MoldResult.ahead;
     if (seq > next) {
       s[GAP_FIRST] = next;
       s[GAP_LAST] = seq - 1;
@@ -115,6 +130,21 @@ export class MoldSequencer {
     s[DUP_MESSAGES] += this.skip;
     s[NEXT] = end;
     return MoldResult.fresh;
+  }
+
+  /**
+   * Gives up on messages next..seq-1 (a gap that was held and not filled):
+   * they count as missing and `seq` is expected next. Returns how many.
+   */
+  skipTo(seq: number): number {
+    const s = this.s, n = seq - s[NEXT];
+    if (n <= 0 || s[NEXT] === 0) return 0;
+    s[GAP_FIRST] = s[NEXT];
+    s[GAP_LAST] = seq - 1;
+    s[MISSING] += n;
+    s[NEXT] = seq;
+    this.gaps++;
+    return n;
   }
 
   private onSession(dv: DataView, off: number): void {

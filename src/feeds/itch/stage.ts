@@ -11,21 +11,21 @@
  * ```ts
  * import { ItchStage } from "./stage.ts";
  * const s = new ItchStage({ date: "2012-06-21", check: true, maxOrders: 1000 }, () => {});
- * s.onRecord(new Uint8Array(20), 0, 20, 0, 0); // a heartbeat of an empty session
+ * s.onRecord(new Uint8Array(20), 0, 20, 0, 0, 0); // a heartbeat of an empty session
  * console.log(s.stats.packets); // 1
  * ```
  * @module
  */
 import type { RecordHandler } from "../../ring/ring.ts";
-import { FrameWriter } from "../../wire/frame_writer.ts";
-import { Side, TickKind } from "../../wire/enums.ts";
-import { ItchClock } from "./clock.ts";
+import { Side } from "../../wire/enums.ts";
 import { M, MOLD, MSG_LEN, SIDE_BUY, T } from "./spec.ts";
 import { MoldResult, MoldSequencer } from "./mold.ts";
 import { OrderTable } from "./orders.ts";
 import { Books } from "./book.ts";
-import type { BboWriter } from "./bbo_out.ts";
+import { ItchTicks } from "./ticks_out.ts";
 import { type ItchJson, ItchStats } from "./stats.ts";
+import { type FillOptions, GapFiller, Line, type PacketHandler } from "./recovery.ts";
+import { SRC_LINE_SHIFT } from "../../ring/layout.ts";
 
 /** Settings of the stage. */
 export interface ItchOptions {
@@ -35,6 +35,13 @@ export interface ItchOptions {
   check: boolean;
   /** order table capacity (--max-orders) */
   maxOrders: number;
+  /** lines of an A/B pair (1 or 2; records carry their line) */
+  lines?: number;
+  /**
+   * gap filling: the wait for the other line and the re-request channel;
+   * without it (and with one line) a gap is declared as soon as it is seen
+   */
+  fill?: FillOptions;
 }
 
 /** Where the stage reports what a frame of ticks cannot carry. */
@@ -46,74 +53,90 @@ export interface ItchSink {
 }
 
 const TWO32 = 4294967296;
-const TRADE = TickKind.Trade, QUOTE = TickKind.Quote, BUY = Side.Buy, SELL = Side.Sell;
-const MAX_TICKS = 512;
+const BUY = Side.Buy, SELL = Side.Sell;
 
 /** MoldUDP64 + ITCH 5.0 -> books and tickwire ticks. */
 export class ItchStage {
   readonly orders: OrderTable;
   readonly books = new Books();
   readonly mold: MoldSequencer;
-  readonly stats = new ItchStats();
-  /** symbol words by stock locate (0 = not known yet) */
-  readonly symLo = new Uint32Array(65536);
-  readonly symHi = new Uint32Array(65536);
-  /** last best bid/offer sent, by locate (-1 = empty side) */
-  private readonly last = new Float64Array(65536 * 4).fill(-1);
-  /** true after an unrecovered gap: the books may be wrong */
-  stale = false;
-  bbo?: BboWriter;
-  private readonly frame = new FrameWriter(MAX_TICKS);
+  readonly stats: ItchStats;
+  /** holds packets past a gap while it is filled (A/B lines, re-requests) */
+  readonly filler?: GapFiller;
+  /** trades and quotes on their way to the consumer */
+  readonly ticks: ItchTicks;
   private bytes: Uint8Array = new Uint8Array(0);
   private dv: DataView = new DataView(new ArrayBuffer(0));
-  private ticksOut = 0;
-  /** the packet's receive time, lo/hi words (typed: large values would box) */
-  private readonly rx = new Uint32Array(2);
   /** the current message's locate and UTC time */
   private locate = 0;
-  /** the current message's ITCH time (a typed slot: a double field would box) */
-  private readonly ts = new Float64Array(1);
-  private readonly clock: ItchClock;
 
   constructor(
     opts: ItchOptions,
-    private readonly next: RecordHandler,
+    next: RecordHandler,
     private readonly sink: ItchSink = {},
   ) {
     this.orders = new OrderTable(opts.maxOrders);
-    this.mold = new MoldSequencer(opts.check);
-    this.clock = new ItchClock(opts.date);
+    const filling = opts.check && opts.fill !== undefined;
+    this.mold = new MoldSequencer(opts.check, filling);
+    this.stats = new ItchStats(opts.lines ?? 1);
+    this.ticks = new ItchTicks(opts.date, next, this.stats);
+    if (filling) {
+      this.filler = new GapFiller(this.mold, {
+        replay: (b, o, l, lo, hi, line) => this.packet(b, o, l, lo, hi, line),
+        lost: (first, last) => this.gap(first, last),
+      }, opts.fill!);
+    }
   }
 
-  /** Ring record handler: one MoldUDP64 packet. */
-  readonly onRecord: RecordHandler = (bytes, off, len, rxLo, rxHi) => {
+  /** Ring record handler: one MoldUDP64 packet (its line in the source's high byte). */
+  readonly onRecord: RecordHandler = (bytes, off, len, rxLo, rxHi, source) => {
+    this.packet(bytes, off, len, rxLo, rxHi, (source >>> SRC_LINE_SHIFT) & 1);
+    const f = this.filler;
+    if (f !== undefined && f.pending) f.poll();
+  };
+
+  /** A gap being filled (the Worker keeps polling while this is true). */
+  get filling(): boolean {
+    return this.filler?.pending ?? false;
+  }
+
+  /** Re-request responses and deadlines, between packets. */
+  poll(): void {
+    this.filler?.poll();
+  }
+
+  private readonly packet: PacketHandler = (bytes, off, len, rxLo, rxHi, line) => {
     const st = this.stats;
     if (bytes !== this.bytes) {
       this.bytes = bytes;
       this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
-    st.packets++;
+    const counted = line === Line.A || line === Line.B;
+    if (counted) st.packets++;
     if (len < MOLD.header) {
       st.malformedPackets++;
       return;
     }
-    const mold = this.mold, res = mold.onPacket(this.dv, off);
+    const mold = this.mold, res = mold.onPacket(this.dv, off), count = mold.count;
+    const end = count === MOLD.endOfSession;
+    if (counted) st.arrive(line, mold.seq, end ? 0 : count);
+    if (res === MoldResult.ahead) return this.filler!.hold(bytes, off, len, rxLo, rxHi);
     if (res === MoldResult.end) {
       st.endOfSession++;
+      this.filler?.announce(mold.seq);
       return;
     }
     if (res === MoldResult.gap) this.gap(mold.gapFirst, mold.gapLast);
-    const count = mold.count;
     if (count === 0) {
       st.heartbeats++;
       return;
     }
-    if (res === MoldResult.duplicate) return;
-    this.rx[0] = rxLo;
-    this.rx[1] = rxHi;
-    this.frame.begin(1, this.ticksOut + 1);
+    if (res === MoldResult.duplicate) return st.duplicate(line);
+    if (line === Line.recovery) st.noteRecovered(mold.seq + mold.skip, mold.seq + count - 1);
+    this.ticks.begin(rxLo, rxHi);
     this.messages(off + MOLD.header, off + len, count, mold.skip);
-    this.flush();
+    this.ticks.flush();
+    this.filler?.drain();
   };
 
   /** Walks the message blocks of a packet; applies those from `skip` on. */
@@ -150,7 +173,7 @@ export class ItchStage {
     }
     const dv = this.dv;
     this.locate = dv.getUint16(p + M.locate);
-    this.ts[0] = dv.getUint16(p + M.tsHi) * TWO32 + dv.getUint32(p + M.tsLo); // converted when used
+    this.ticks.ts[0] = dv.getUint16(p + M.tsHi) * TWO32 + dv.getUint32(p + M.tsLo); // converted when used
     this.dispatch(type, p);
   }
 
@@ -191,10 +214,10 @@ export class ItchStage {
 
   /** Notes the stock of the current locate from 8 bytes at `at`. */
   private learn(at: number): void {
-    const L = this.locate;
-    if (this.symLo[L] !== 0) return;
-    this.symLo[L] = this.dv.getUint32(at, true);
-    this.symHi[L] = this.dv.getUint32(at + 4, true);
+    const L = this.locate, t = this.ticks;
+    if (t.symLo[L] !== 0) return;
+    t.symLo[L] = this.dv.getUint32(at, true);
+    t.symHi[L] = this.dv.getUint32(at + 4, true);
   }
 
   private add(p: number, hi: number, lo: number): void {
@@ -202,7 +225,7 @@ export class ItchStage {
     const shares = dv.getUint32(p + M.addShares), price = dv.getUint32(p + M.addPrice);
     if (this.orders.insert(hi, lo, L, side, shares, price) < 0) return; // counted overflow
     this.books.add(L, side, price, shares);
-    this.quoteIfChanged(L);
+    this.quote(L);
   }
 
   /** E (price -1: the order's), C (price -2: not printable). */
@@ -216,7 +239,7 @@ export class ItchStage {
     const shares = Math.min(dv.getUint32(p + M.shares), o.shares(slot));
     if (price !== -2 && shares > 0) {
       const resting = o.side(slot) === SIDE_BUY;
-      this.emitTrade(
+      this.ticks.trade(
         o.locate(slot),
         price === -1 ? o.price(slot) : price,
         shares,
@@ -244,7 +267,7 @@ export class ItchStage {
     if (!this.books.remove(L, o.side(slot), o.price(slot), shares, out)) this.stats.bookErrors++;
     if (out) o.remove(slot);
     else o.setShares(slot, left);
-    this.quoteIfChanged(L);
+    this.quote(L);
   }
 
   /** U: the old order leaves, a new one (new reference, same side) arrives. */
@@ -261,13 +284,13 @@ export class ItchStage {
     const shares = dv.getUint32(p + M.replShares), price = dv.getUint32(p + M.replPrice);
     const hi = dv.getUint32(p + M.newRef), lo = dv.getUint32(p + M.newRef + 4);
     if (o.insert(hi, lo, L, side, shares, price) >= 0) this.books.add(L, side, price, shares);
-    this.quoteIfChanged(L);
+    this.quote(L);
   }
 
   /** P: a trade against a non-displayed order (side byte of that order at `sideAt`). */
   private trade(price: number, shares: number, sideAt: number): void {
     if (shares === 0) return;
-    this.emitTrade(this.locate, price, shares, this.bytes[sideAt] === SIDE_BUY ? SELL : BUY);
+    this.ticks.trade(this.locate, price, shares, this.bytes[sideAt] === SIDE_BUY ? SELL : BUY);
   }
 
   /** Q: the cross's price and shares (8-byte shares, exact to 2^53). */
@@ -275,81 +298,21 @@ export class ItchStage {
     const dv = this.dv;
     const shares = dv.getUint32(p + M.crossShares) * TWO32 + dv.getUint32(p + M.crossShares + 4);
     if (shares === 0) return;
-    this.emitTrade(this.locate, dv.getUint32(p + M.crossPrice), Math.min(shares, 0xffffffff), 0);
+    this.ticks.trade(this.locate, dv.getUint32(p + M.crossPrice), Math.min(shares, 0xffffffff), 0);
   }
 
-  private emitTrade(L: number, price: number, shares: number, side: number): void {
-    if (this.symLo[L] === 0) {
-      this.stats.noSymbol++;
-      return;
-    }
-    this.stats.trades++;
-    this.clock.set(this.ts[0]);
-    if (this.frame.full) this.flush();
-    this.frame.tick(
-      this.clock.utc,
-      this.symLo[L],
-      this.symHi[L],
-      TRADE,
-      side,
-      price,
-      shares,
-      0,
-      0,
-    );
-  }
-
-  /** Sends a quote tick (and a BBO line) when the stock's best bid or offer changed. */
-  private quoteIfChanged(L: number): void {
+  /** A quote tick when the stock's best bid or offer changed. */
+  private quote(L: number): void {
     const b = this.books.book(L);
-    if (b === undefined) return;
-    const bid = b.bid.bestPrice(), bidSize = b.bid.bestShares();
-    const ask = b.ask.bestPrice(), askSize = b.ask.bestShares();
-    const last = this.last, k = L * 4;
-    if (
-      last[k] === bid && last[k + 1] === bidSize && last[k + 2] === ask && last[k + 3] === askSize
-    ) {
-      return;
-    }
-    last[k] = bid;
-    last[k + 1] = bidSize;
-    last[k + 2] = ask;
-    last[k + 3] = askSize;
-    this.stats.quotes++;
-    this.clock.set(this.ts[0]);
-    const lo = this.symLo[L], hi = this.symHi[L];
-    this.bbo?.line(lo, hi, this.clock.utc, bid, bidSize, ask, askSize, this.stale);
-    if (lo === 0) return;
-    if (this.frame.full) this.flush();
-    this.frame.tick(
-      this.clock.utc,
-      lo,
-      hi,
-      QUOTE,
-      0,
-      bid < 0 ? 0 : bid,
-      bidSize,
-      ask < 0 ? 0 : ask,
-      askSize,
-    );
+    if (b !== undefined) this.ticks.quoteIfChanged(L, b);
   }
 
   /** An unrecovered gap: reported; every book is stale from now on. */
   private gap(first: number, last: number): void {
     this.stats.unrecovered += last - first + 1;
     this.stats.noteGap(first, last);
-    this.stale = true;
+    this.ticks.stale = true;
     this.sink.gap?.(first, last);
-  }
-
-  /** Hands the ticks written so far to the consumer as one frame. */
-  private flush(): void {
-    const f = this.frame;
-    if (f.count === 0) return;
-    const n = f.count, len = f.end();
-    this.next(f.bytes, 0, len, this.rx[0], this.rx[1]);
-    this.ticksOut += n;
-    f.begin(1, this.ticksOut + 1);
   }
 
   /** Forgets orders, books and sequencing (a replay of the same packets as new ones). */
@@ -357,13 +320,13 @@ export class ItchStage {
     this.orders.clear();
     this.books.clear();
     this.mold.reset();
-    this.last.fill(-1);
-    this.stale = false;
+    this.ticks.reset();
   }
 
-  /** End of input: buffered BBO lines are written out. */
+  /** End of input: an open gap gets its tries; buffered BBO lines are written out. */
   finish(): void {
-    this.bbo?.close();
+    this.filler?.finish();
+    this.ticks.bbo?.close();
   }
 
   /** The summary's `itch` object. */
@@ -372,8 +335,9 @@ export class ItchStage {
       this.mold,
       this.orders,
       this.books.count,
-      this.stale,
-      this.bbo?.lines ?? 0,
+      this.ticks.stale,
+      this.ticks.bbo?.lines ?? 0,
+      this.filler,
     );
   }
 }

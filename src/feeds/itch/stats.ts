@@ -14,12 +14,22 @@
 import { ITCH_TYPES } from "./spec.ts";
 import type { MoldSequencer } from "./mold.ts";
 import type { OrderTable } from "./orders.ts";
+import type { GapFiller } from "./recovery.ts";
 
-/** Per-line arrivals of an A/B arbitrated feed. */
+/** Per-line counts of an A/B arbitrated feed (one line: the feed itself). */
 export interface LineJson {
+  /** packets received on the line */
   arrivals: number;
+  /** messages the line skipped (sequence numbers it never delivered) */
   losses: number;
+  /** packets whose messages had all been applied already (the other line was first) */
   duplicates: number;
+}
+
+/** A range of sequence numbers. */
+export interface RangeJson {
+  first: number;
+  last: number;
 }
 
 /** The summary's `itch` object. */
@@ -33,6 +43,12 @@ export interface ItchJson {
   recovered: number;
   unrecovered: number;
   lines: LineJson[];
+  /** ranges filled by re-request responses */
+  recovered_ranges: RangeJson[];
+  /** re-request packets sent */
+  rerequests: number;
+  /** gaps given up early because the store of packets held behind them filled */
+  hold_overflows: number;
   packets: number;
   heartbeats: number;
   end_of_session: number;
@@ -51,7 +67,7 @@ export interface ItchJson {
   duplicate_messages: number;
   sessions: number;
   stale: boolean;
-  gap_ranges: { first: number; last: number }[];
+  gap_ranges: RangeJson[];
   bbo_lines: number;
 }
 
@@ -73,14 +89,48 @@ export class ItchStats {
   quotes = 0;
   broken = 0;
   noSymbol = 0;
-  rerequested = 0;
   recovered = 0;
   unrecovered = 0;
-  readonly gapRanges: { first: number; last: number }[] = [];
+  readonly gapRanges: RangeJson[] = [];
+  readonly recoveredRanges: RangeJson[] = [];
+  /** per line: next sequence number, arrivals, losses, duplicates */
+  private readonly lineState = new Float64Array(2 * 4);
+
+  constructor(readonly lines = 1) {}
 
   /** Keeps the first MAX_RANGES gap ranges for the summary. */
   noteGap(first: number, last: number): void {
     if (this.gapRanges.length < MAX_RANGES) this.gapRanges.push({ first, last });
+  }
+
+  /** Messages first..last came from a re-request (adjacent ranges merge). */
+  noteRecovered(first: number, last: number): void {
+    this.recovered += last - first + 1;
+    const r = this.recoveredRanges, prev = r[r.length - 1];
+    if (prev !== undefined && prev.last + 1 === first) prev.last = last;
+    else if (r.length < MAX_RANGES) r.push({ first, last });
+  }
+
+  /** A packet on line 0 or 1 with `count` messages from `seq` (0 for heartbeats). */
+  arrive(line: number, seq: number, count: number): void {
+    const s = this.lineState, k = line * 4;
+    s[k + 1]++;
+    if (s[k] > 0 && seq > s[k]) s[k + 2] += seq - s[k];
+    if (seq + count > s[k]) s[k] = seq + count;
+  }
+
+  /** A packet of `line` that brought nothing new. */
+  duplicate(line: number): void {
+    if (line < 2) this.lineState[line * 4 + 3]++;
+  }
+
+  private linesJson(): LineJson[] {
+    const s = this.lineState;
+    return Array.from({ length: this.lines }, (_, i) => ({
+      arrivals: s[i * 4 + 1],
+      losses: s[i * 4 + 2],
+      duplicates: s[i * 4 + 3],
+    }));
   }
 
   /** Counts by ITCH type letter; other type bytes as `0xNN` (only those seen). */
@@ -106,6 +156,7 @@ export class ItchStats {
     books: number,
     stale: boolean,
     bboLines: number,
+    filler?: GapFiller,
   ): ItchJson {
     return {
       messages: this.messages,
@@ -113,10 +164,13 @@ export class ItchStats {
       orders_live: orders.size,
       books,
       gaps: m.gaps,
-      rerequested: this.rerequested,
+      rerequested: filler?.rerequested ?? 0,
       recovered: this.recovered,
       unrecovered: this.unrecovered,
-      lines: [{ arrivals: this.packets, losses: m.missing, duplicates: m.duplicatePackets }],
+      lines: this.linesJson(),
+      recovered_ranges: this.recoveredRanges,
+      rerequests: filler?.requests ?? 0,
+      hold_overflows: filler?.holdOverflows ?? 0,
       packets: this.packets,
       heartbeats: this.heartbeats,
       end_of_session: this.endOfSession,

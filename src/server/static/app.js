@@ -133,6 +133,8 @@
     low: b.low,
     close: b.close,
     volume: b.volume,
+    buy: b.buy_volume ?? 0,
+    sell: b.sell_volume ?? 0,
   });
   const vol = (p) => ({
     time: p.time,
@@ -176,7 +178,7 @@
     const line = document.createElement("div");
     line.textContent = `${state.symbol} ${state.window}  ${fullTime(p.time)}  O ${num(p.open)}  H ${
       num(p.high)
-    }  L ${num(p.low)}  C ${num(p.close)}  V ${p.volume}`;
+    }  L ${num(p.low)}  C ${num(p.close)}  V ${p.volume} (buy ${p.buy} / sell ${p.sell})`;
     el.append(line);
     for (const a of anomaliesAt.get(p.time) ?? []) {
       const d = document.createElement("div");

@@ -168,8 +168,18 @@ filled():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+buyVolume():number {
+  const offset = this.bb!.__offset(this.bb_pos, 40);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+sellVolume():number {
+  const offset = this.bb!.__offset(this.bb_pos, 42);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startBar(builder:flatbuffers.Builder) {
-  builder.startObject(18);
+  builder.startObject(20);
 }
 
 static addSymbol(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset) {
@@ -244,12 +254,20 @@ static addFilled(builder:flatbuffers.Builder, filled:boolean) {
   builder.addFieldInt8(17, +filled, +false);
 }
 
+static addBuyVolume(builder:flatbuffers.Builder, buyVolume:number) {
+  builder.addFieldFloat64(18, buyVolume, 0.0);
+}
+
+static addSellVolume(builder:flatbuffers.Builder, sellVolume:number) {
+  builder.addFieldFloat64(19, sellVolume, 0.0);
+}
+
 static endBar(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createBar(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, windowOffset:flatbuffers.Offset, startSec:number, startNsec:number, endSec:number, endNsec:number, open:number, high:number, low:number, close:number, volume:number, trades:number, vwap:number, firstSeq:number, lastSeq:number, final:boolean, revision:number, filled:boolean):flatbuffers.Offset {
+static createBar(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, windowOffset:flatbuffers.Offset, startSec:number, startNsec:number, endSec:number, endNsec:number, open:number, high:number, low:number, close:number, volume:number, trades:number, vwap:number, firstSeq:number, lastSeq:number, final:boolean, revision:number, filled:boolean, buyVolume:number, sellVolume:number):flatbuffers.Offset {
   Bar.startBar(builder);
   Bar.addSymbol(builder, symbolOffset);
   Bar.addWindow(builder, windowOffset);
@@ -269,6 +287,8 @@ static createBar(builder:flatbuffers.Builder, symbolOffset:flatbuffers.Offset, w
   Bar.addFinal(builder, final);
   Bar.addRevision(builder, revision);
   Bar.addFilled(builder, filled);
+  Bar.addBuyVolume(builder, buyVolume);
+  Bar.addSellVolume(builder, sellVolume);
   return Bar.endBar(builder);
 }
 }

@@ -1,0 +1,118 @@
+/**
+ * What the ITCH stage sends on: trades and changes of best bid/offer as
+ * tickwire ticks, written in place as one frame per packet (FrameWriter)
+ * and handed to the next record handler (the TickConsumer), plus one BBO
+ * line per change when `--bbo-out` is on. Symbols are learnt per stock
+ * locate; times are ITCH nanoseconds since New York midnight, converted
+ * when used. Nothing allocates per tick.
+ *
+ * @example
+ * ```ts
+ * import { ItchTicks } from "./ticks_out.ts";
+ * import { ItchStats } from "./stats.ts";
+ * const out = new ItchTicks("2012-06-21", () => {}, new ItchStats());
+ * out.symLo[7] = 0x4c505141; // "AAPL"
+ * out.begin(0, 0);
+ * out.trade(7, 5_850_000, 100, 0);
+ * out.flush();
+ * console.log(out.ticksOut); // 1
+ * ```
+ * @module
+ */
+import type { RecordHandler } from "../../ring/ring.ts";
+import { FrameWriter } from "../../wire/frame_writer.ts";
+import { TickKind } from "../../wire/enums.ts";
+import { ItchClock } from "./clock.ts";
+import type { Book } from "./book.ts";
+import type { BboWriter } from "./bbo_out.ts";
+import type { ItchStats } from "./stats.ts";
+
+const TRADE = TickKind.Trade, QUOTE = TickKind.Quote;
+const MAX_TICKS = 512;
+
+/** Trade and quote ticks of the ITCH stage, framed for the consumer. */
+export class ItchTicks {
+  /** symbol words by stock locate (0 = not known yet) */
+  readonly symLo = new Uint32Array(65536);
+  readonly symHi = new Uint32Array(65536);
+  /** the current message's ITCH time (a typed slot: a double field would box) */
+  readonly ts = new Float64Array(1);
+  /** true after an unrecovered gap: the books may be wrong */
+  stale = false;
+  bbo?: BboWriter;
+  /** ticks handed on */
+  ticksOut = 0;
+  /** last best bid/offer sent, by locate (-1 = empty side) */
+  private readonly last = new Float64Array(65536 * 4).fill(-1);
+  private readonly frame = new FrameWriter(MAX_TICKS);
+  /** the packet's receive time, lo/hi words (typed: large values would box) */
+  private readonly rx = new Uint32Array(2);
+  private readonly clock: ItchClock;
+
+  constructor(
+    date: string,
+    private readonly next: RecordHandler,
+    private readonly stats: ItchStats,
+  ) {
+    this.clock = new ItchClock(date);
+  }
+
+  /** Starts the frame of a packet received at rx (CLOCK_MONOTONIC ns halves). */
+  begin(rxLo: number, rxHi: number): void {
+    this.rx[0] = rxLo;
+    this.rx[1] = rxHi;
+    this.frame.begin(1, this.ticksOut + 1);
+  }
+
+  /** A trade of the stock at locate L (side: the aggressor's, 0 = unknown). */
+  trade(L: number, price: number, shares: number, side: number): void {
+    if (this.symLo[L] === 0) {
+      this.stats.noSymbol++;
+      return;
+    }
+    this.stats.trades++;
+    this.clock.set(this.ts[0]);
+    if (this.frame.full) this.flush();
+    this.frame.tick(this.clock.utc, this.symLo[L], this.symHi[L], TRADE, side, price, shares, 0, 0);
+  }
+
+  /** Sends a quote tick (and a BBO line) when the book's best bid or offer changed. */
+  quoteIfChanged(L: number, b: Book): void {
+    const bid = b.bid.bestPrice(), bidSize = b.bid.bestShares();
+    const ask = b.ask.bestPrice(), askSize = b.ask.bestShares();
+    const last = this.last, k = L * 4;
+    if (
+      last[k] === bid && last[k + 1] === bidSize && last[k + 2] === ask && last[k + 3] === askSize
+    ) {
+      return;
+    }
+    last[k] = bid;
+    last[k + 1] = bidSize;
+    last[k + 2] = ask;
+    last[k + 3] = askSize;
+    this.stats.quotes++;
+    this.clock.set(this.ts[0]);
+    const lo = this.symLo[L], hi = this.symHi[L], utc = this.clock.utc;
+    this.bbo?.line(lo, hi, utc, bid, bidSize, ask, askSize, this.stale);
+    if (lo === 0) return;
+    if (this.frame.full) this.flush();
+    const bidPx = bid < 0 ? 0 : bid, askPx = ask < 0 ? 0 : ask;
+    this.frame.tick(utc, lo, hi, QUOTE, 0, bidPx, bidSize, askPx, askSize);
+  }
+
+  /** Hands the ticks written so far to the consumer as one frame. */
+  flush(): void {
+    const f = this.frame;
+    if (f.count === 0) return;
+    const n = f.count, len = f.end();
+    this.next(f.bytes, 0, len, this.rx[0], this.rx[1], 0);
+    this.ticksOut += n;
+    f.begin(1, this.ticksOut + 1);
+  }
+
+  /** Forgets the last quotes and the stale flag (a replay from the start). */
+  reset(): void {
+    this.last.fill(-1);
+    this.stale = false;
+  }
+}
