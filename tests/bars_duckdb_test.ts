@@ -5,7 +5,9 @@
  * independent engine on real data.
  */
 import assert from "node:assert/strict";
-import { DuckDBInstance } from "@duckdb/node-api";
+// Test-only packages are kept out of deno.json, so that `deno task run` never installs them.
+// deno-lint-ignore no-import-prefix
+import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.0-r.1";
 import { hasDpdk } from "../src/native/lib.ts";
 import { nyMidnightUtc } from "../src/feeds/lobster.ts";
 import type { BarJson } from "../src/server/messages.ts";

@@ -244,7 +244,9 @@ export function hasChromium(): boolean {
 
 /** Launches Debian's Chromium headless through playwright-core. */
 export async function launchChromium() {
-  const { chromium } = await import("playwright-core");
+  // test-only: kept out of deno.json so that `deno task run` never installs it
+  // deno-lint-ignore no-import-prefix
+  const { chromium } = await import("npm:playwright-core@1.65.1");
   return await chromium.launch({
     executablePath: Deno.env.get("CHROME_PATH") ?? onPath("chromium"),
     args: [
