@@ -13,8 +13,9 @@ import { moldPacket, orderDelete } from "../src/feeds/itch/encode.ts";
 import { ItchClock } from "../src/feeds/itch/clock.ts";
 import { FrameWriter } from "../src/wire/frame_writer.ts";
 import { FrameReader, packSymbol, tickPrice, tickPrice2 } from "../src/wire/frame.ts";
-import { type LobsterRow, nyMidnightUtc, readLobsterRows } from "../src/feeds/lobster.ts";
+import { nyMidnightUtc, readLobsterRows } from "../src/feeds/lobster.ts";
 import { hasDpdk } from "../src/native/lib.ts";
+import { type Bbo, referenceBbo } from "./lobster_book.ts";
 import {
   deno,
   findTool,
@@ -219,63 +220,6 @@ for (const f of FOLDERS) {
 // ---- full LOBSTER days: BBO against an independent book ----
 
 /** Best bid/offer in dollars x 10,000 and shares; null price = empty side. */
-type Bbo = [number | null, number | null, number | null, number | null];
-
-/**
- * An independent book from the LOBSTER rows under the import rule (orders
- * first referenced by a cancel, execution or delete get an add of every
- * share later removed from them): the BBO after the last row of each
- * timestamp, keyed by ns after midnight.
- */
-function referenceBbo(rows: LobsterRow[]): Map<number, Bbo> {
-  const added = new Set<number>(), implicit = new Map<number, number>();
-  for (const r of rows) {
-    if (r.type === 1) added.add(r.id);
-    else if (r.type >= 2 && r.type <= 4 && !added.has(r.id)) {
-      implicit.set(r.id, (implicit.get(r.id) ?? 0) + r.size);
-    }
-  }
-  const orders = new Map<number, { price: number; buy: boolean; left: number }>();
-  const levels = [new Map<number, number>(), new Map<number, number>()]; // bids, asks
-  const level = (buy: boolean, price: number, d: number) => {
-    const m = levels[buy ? 0 : 1], v = (m.get(price) ?? 0) + d;
-    if (v > 0) m.set(price, v);
-    else m.delete(price);
-  };
-  const out = new Map<number, Bbo>();
-  const best = (): Bbo => {
-    let bid = -1, ask = Infinity;
-    for (const p of levels[0].keys()) if (p > bid) bid = p;
-    for (const p of levels[1].keys()) if (p < ask) ask = p;
-    return [
-      bid < 0 ? null : bid,
-      bid < 0 ? null : levels[0].get(bid)!,
-      ask === Infinity ? null : ask,
-      ask === Infinity ? null : levels[1].get(ask)!,
-    ];
-  };
-  for (const [i, r] of rows.entries()) {
-    if (implicit.has(r.id) && r.type >= 2 && r.type <= 4 && !orders.has(r.id)) {
-      orders.set(r.id, { price: r.price, buy: r.dir === 1, left: implicit.get(r.id)! });
-      level(r.dir === 1, r.price, implicit.get(r.id)!);
-      implicit.delete(r.id);
-    }
-    if (r.type === 1) {
-      orders.set(r.id, { price: r.price, buy: r.dir === 1, left: r.size });
-      level(r.dir === 1, r.price, r.size);
-    } else if (r.type >= 2 && r.type <= 4) {
-      const o = orders.get(r.id);
-      if (o) {
-        const take = r.type === 3 ? o.left : Math.min(r.size, o.left);
-        o.left -= take;
-        level(o.buy, o.price, -take);
-        if (o.left === 0) orders.delete(r.id);
-      }
-    }
-    if (i === rows.length - 1 || rows[i + 1].ns !== r.ns) out.set(r.ns, best());
-  }
-  return out;
-}
 
 /** The BBO in force at each timestamp, from --bbo-out lines (the last line at or before it). */
 function bboAt(lines: string[], times: number[], midnightSec: number): Map<number, Bbo> {

@@ -15,6 +15,7 @@ import { type Demand, Hub, type HubOptions } from "../server/hub.ts";
 import type { MarketState } from "../server/state.ts";
 import type { Histogram } from "../pipeline/latency.ts";
 import { type RunningServer, startServer } from "../server/app.ts";
+import type { BookSource } from "../server/book_feed.ts";
 
 /** What a role adds to the shared shell. */
 export interface HttpRole {
@@ -26,6 +27,8 @@ export interface HttpRole {
   latency?: Histogram;
   /** told when subscribers' wish for per-tick events changes */
   onDemand?: (d: Demand) => void;
+  /** order books (--protocol itch): REST /v1/book and the `book` channel */
+  book?: BookSource;
 }
 
 /** A serving shell. */
@@ -47,7 +50,12 @@ export function serveHttp(o: RunOptions, state: MarketState, role: HttpRole): Ht
       highWater: 1 << 20,
       heartbeatMs: 1000,
       onDemand: role.onDemand,
+      books: role.book,
       ...role.hub,
+      unavailable: {
+        ...(role.book ? {} : { book: "the book channel needs --protocol itch" }),
+        ...role.hub?.unavailable,
+      },
     },
     state,
     role.stats,
@@ -62,6 +70,7 @@ export function serveHttp(o: RunOptions, state: MarketState, role: HttpRole): Ht
     health: role.health,
     latency: role.latency,
     cors: o.cors,
+    book: role.book,
   });
   return { hub, server, close: () => server.close() };
 }

@@ -193,6 +193,7 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
       stats: statsSource(r),
       health: health(r),
       latency: r.host.latency,
+      book: r.o.itch ? (symbol, depth) => r.host.book(symbol, depth) : undefined,
       onDemand: (d) =>
         r.host.setWant(
           role.baseWant | (d.trades ? TickWant.trades : 0) | (d.quotes ? TickWant.quotes : 0),

@@ -16,6 +16,7 @@
 import { createRing, RingConsumer } from "../ring/ring.ts";
 import { createCounters } from "./counters.ts";
 import { createControl, Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
+import { type BookJson, BookShare } from "../feeds/itch/book_share.ts";
 import { Idler } from "./idle.ts";
 import { EventReader } from "./event_reader.ts";
 import { HIST_SLOTS, Histogram } from "./latency.ts";
@@ -31,7 +32,16 @@ export interface HostSettings {
   /** the Worker's settings (rings and shared arrays are filled in here) */
   worker: Omit<
     WorkerStart,
-    "type" | "ring" | "counters" | "control" | "events" | "latency" | "wire" | "latest" | "rows"
+    | "type"
+    | "ring"
+    | "counters"
+    | "control"
+    | "events"
+    | "latency"
+    | "wire"
+    | "latest"
+    | "rows"
+    | "books"
   >;
 }
 
@@ -40,6 +50,8 @@ export class PipelineHost {
   readonly ring: SharedArrayBuffer;
   readonly eventRing = createRing(4 << 20, 4096);
   readonly rowsRing?: SharedArrayBuffer;
+  /** --protocol itch: book snapshots from the Worker */
+  private readonly books?: BookShare;
   readonly events: EventReader;
   readonly counters = createCounters();
   private readonly latencySlots = new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8));
@@ -56,6 +68,7 @@ export class PipelineHost {
   private constructor(s: HostSettings) {
     this.ring = createRing(s.ringSize, s.maxRecord);
     this.rowsRing = s.model ? createRing(16 << 20, 4096) : undefined;
+    this.books = s.worker.itch ? new BookShare(BookShare.create()) : undefined;
     this.events = new EventReader(new RingConsumer(this.eventRing));
     this.latest = createLatest(s.worker.maxSymbols);
     this.worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
@@ -94,6 +107,7 @@ export class PipelineHost {
       wire: h.wireSlots,
       latest: h.latest,
       rows: h.rowsRing,
+      books: h.books?.sab,
     };
     h.worker.postMessage(start);
     await ready;
@@ -146,8 +160,22 @@ export class PipelineHost {
     this.worker.terminate();
   }
 
+  /**
+   * The top `depth` levels of a stock's book (--protocol itch): undefined
+   * when it has none (or the feed is not ITCH), null when the Worker did not
+   * answer in time (it has stopped).
+   */
+  book(symbol: string, depth: number): Promise<BookJson | undefined | null> {
+    if (this.books === undefined) return Promise.resolve(undefined);
+    return this.books.ask(symbol, depth, () => this.wakeWorker());
+  }
+
   private command(cmd: number): void {
     Atomics.store(this.control, Ctl.command, cmd);
+    this.wakeWorker();
+  }
+
+  private wakeWorker(): void {
     Idler.wake(this.control, Ctl.wake);
     // a Worker parked on the receive ring (tw_ring_park) is woken through it
     native().symbols.tw_ring_wake(new Uint8Array(this.ring), BigInt(this.ring.byteLength));

@@ -75,6 +75,8 @@ export interface WorkerStart {
   cpu?: number;
   /** --protocol itch: records are MoldUDP64 packets (date resolved, BBO file) */
   itch?: ItchOptions & { bboOut?: string; rerequest?: string };
+  /** --protocol itch: the shared block book snapshots are asked and answered through */
+  books?: SharedArrayBuffer;
   /** What a tick must be (guard.ts): skew limit, live feed, sessions, sequence jumps. */
   guard: { maxSkewMs: number; live: boolean; maxSessions: number; maxSeqJump: number };
 }

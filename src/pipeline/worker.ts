@@ -25,6 +25,7 @@ import { ItchStage } from "../feeds/itch/stage.ts";
 import { BboWriter } from "../feeds/itch/bbo_out.ts";
 import { Notice } from "./events.ts";
 import { UdpClient } from "../native/udp.ts";
+import { BookShare } from "../feeds/itch/book_share.ts";
 
 declare const self: Worker & { close(): void };
 
@@ -58,10 +59,15 @@ function run(msg: WorkerStart): WorkerDone {
   const counters = msg.counters;
   const itch = msg.itch ? itchStage(msg, consumer, events) : undefined;
   const onRecord = itch?.onRecord ?? consumer.onRecord;
+  const books = itch && msg.books ? new BookShare(msg.books) : undefined;
   // Wall-clock close for quiet feeds (--idle-close).
   let lastTickWall = performance.now(), lastTickWm = -Infinity;
   for (;;) {
     const n = ring.poll(onRecord, 4096);
+    if (books !== undefined && books.pending()) {
+      const [lo, hi] = books.symbol();
+      books.answer(itch!.bookOf(lo, hi), itch!.ticks.stale);
+    }
     if (bars && msg.liveBarsMs > 0) {
       const t = performance.now();
       if (t >= nextLive) {

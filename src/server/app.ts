@@ -24,6 +24,8 @@ import { bearerOk } from "./auth.ts";
 import { parseTimeMs } from "../time.ts";
 import { served } from "./messages.ts";
 import { OPENAPI } from "./openapi.ts";
+import { BOOK_DEPTH, type BookSource } from "./book_feed.ts";
+import { MAX_BOOK_DEPTH } from "../feeds/itch/book_share.ts";
 
 /** Server settings. */
 export interface ServerOptions {
@@ -38,6 +40,8 @@ export interface ServerOptions {
   latency?: Histogram;
   /** origin allowed to call the API from a browser (CORS); undefined = none */
   cors?: string;
+  /** order books (--protocol itch): GET /v1/book/:symbol */
+  book?: BookSource;
 }
 
 /** A running server. */
@@ -93,6 +97,30 @@ function barsRoute(state: MarketState, q: Record<string, string>): Response | ob
   return { symbol: q.symbol, window: q.window, bars: page.bars, next: page.next };
 }
 
+/** GET /v1/book/:symbol?depth=N: the stock's top levels from the pipeline. */
+async function bookRoute(o: ServerOptions, symbol: string, q: string | undefined) {
+  if (o.book === undefined) {
+    return bad("order books need --protocol itch", "no_books", 404);
+  }
+  if (!/^[\x21-\x7e]{1,8}$/.test(symbol)) return bad(`bad symbol '${symbol}'`);
+  const depth = q === undefined ? BOOK_DEPTH : Number(q);
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_BOOK_DEPTH) {
+    return bad(`depth must be 1..${MAX_BOOK_DEPTH}`);
+  }
+  const b = await o.book(symbol, depth);
+  if (b === undefined) return bad(`no book for '${symbol}'`, "unknown_symbol", 404);
+  if (b === null) {
+    return new Response(
+      JSON.stringify({ code: "unavailable", message: "the pipeline has stopped" }),
+      {
+        status: 503,
+        headers: { "content-type": "application/json" },
+      },
+    );
+  }
+  return Response.json(b);
+}
+
 function restRoutes(app: Hono, o: ServerOptions): void {
   const st = o.state;
   app.get("/v1/health", (c) => c.json(o.health()));
@@ -129,6 +157,7 @@ function restRoutes(app: Hono, o: ServerOptions): void {
     const t = st.latestTick(s);
     return t ? c.json(t) : bad(`unknown symbol '${s}'`, "unknown_symbol", 404);
   });
+  app.get("/v1/book/:symbol", (c) => bookRoute(o, c.req.param("symbol"), c.req.query("depth")));
   app.get("/v1/anomalies", (c) => {
     const since = time(c.req.query("since"), "since", -Infinity);
     if (since instanceof Response) return since;

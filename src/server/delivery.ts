@@ -69,6 +69,8 @@ export class Connection {
   readonly subs = new Map<string, Set<string>>();
   /** channel/symbol pairs subscribed */
   count = 0;
+  /** levels per side of `book` messages (the subscribe's `depth`) */
+  bookDepth = 10;
   /** set when the client resumed: its final bars and anomalies come from here */
   replay?: Replay;
   /** the replay reached the end of the stream once */

@@ -32,6 +32,7 @@ import {
   type TradeJson,
 } from "./messages.ts";
 import type { TickEvent } from "../pipeline/events.ts";
+import { BookFeed, type BookSource } from "./book_feed.ts";
 import { encodeBarMessage } from "./outbound.ts";
 import {
   type Envelope,
@@ -70,6 +71,8 @@ export interface HubOptions extends DeliveryOptions {
   replay?: ReplaySource;
   /** channels this server cannot serve, with the reason (gateways: quotes) */
   unavailable?: Record<string, string>;
+  /** order books (--protocol itch) for the `book` channel */
+  books?: BookSource;
   /** told whenever the set of wanted per-tick events changes */
   onDemand?: (d: Demand) => void;
   /** most sockets at once (a new one past it is refused before the upgrade) */
@@ -111,6 +114,7 @@ export class Hub {
 
   private readonly budget = { over: false };
   private readonly opts: HubOptions;
+  private readonly books?: BookFeed;
 
   constructor(
     opts: HubOptions,
@@ -118,6 +122,7 @@ export class Hub {
     private readonly statsSource: () => unknown,
   ) {
     this.opts = { ...opts, overBudget: this.budget };
+    if (opts.books) this.books = new BookFeed(opts.books);
     this.timer = setInterval(() => this.tick(), 50);
   }
 
@@ -241,40 +246,21 @@ export class Hub {
       }
     }
     if (s.binary !== undefined) c.binary = s.binary;
+    if (s.depth !== undefined) c.bookDepth = s.depth;
     this.updateDemand();
     const extra = s.resume ? { resumeFrom: s.resumeFrom } : {};
     c.send(ackBody(s.op, s.id, c.subscriptions(), extra));
     if (s.op === "subscribe") this.snapshot(c, s.channels, s.symbols, s.resume !== undefined);
+    if (s.op === "subscribe" && s.channels.includes("book")) this.books?.subscribed(c, s.symbols);
     if (s.resume) startReplay(c, this.opts.replay!, s.resume);
   }
 
   /** Latest bar per subscribed window and symbol, and the last trades. */
   private snapshot(c: Connection, channels: string[], symbols: string[], resuming: boolean): void {
-    const st = this.state;
-    const names = symbols.includes("*") ? st.names.filter((n) => n !== undefined) : symbols;
-    const bars: BarJson[] = [];
-    for (const ch of channels) {
-      if (!ch.startsWith("bars:")) continue;
-      for (const s of names) {
-        const b = st.latestBar.get(`${s}|${ch.slice(5)}`);
-        // a resumed client gets final bars from its replay, exactly once
-        if (b && !((resuming || c.replay) && b.final)) bars.push(b);
-      }
-    }
-    const trades = [];
-    for (const s of names) {
-      const t = st.latestTick(s)?.trade;
-      if (t) {
-        trades.push({
-          symbol: s,
-          time: t.time,
-          price: t.price,
-          size: t.size,
-          sequence: t.sequence,
-        });
-      }
-    }
-    c.send(body("snapshot", { bars, trades }));
+    // a resumed client gets final bars from its replay, exactly once
+    c.send(
+      body("snapshot", this.state.snapshot(channels, symbols, resuming || c.replay !== undefined)),
+    );
   }
 
   private updateDemand(): void {
@@ -297,6 +283,7 @@ export class Hub {
     for (const c of this.clients) buffered += c.ws.bufferedAmount;
     this.budget.over = buffered > (this.opts.maxBufferedTotal ?? 256 << 20);
     this.stats.buffered_bytes = buffered;
+    this.books?.poll(this.clients);
     for (const c of this.clients) {
       c.recover();
       if (!c.authed && c.opened < deadline) {

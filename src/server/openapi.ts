@@ -59,6 +59,14 @@ const Bar = obj({
   filled: { type: "boolean", description: "an empty window filled at the previous close" },
 });
 
+const Level = obj({ price: num, size: int, orders: int });
+const Book = obj({
+  symbol: str,
+  stale: { type: "boolean", description: "true after an unrecovered MoldUDP64 gap" },
+  bids: { type: "array", items: Level, description: "best first" },
+  asks: { type: "array", items: Level, description: "best first" },
+});
+
 const Anomaly = obj({
   symbol: str,
   time,
@@ -158,6 +166,21 @@ export const OPENAPI = {
           "200": ok("latest", LatestTick),
           ...errors,
           "404": ok("unknown symbol", ref("Error")),
+        },
+      },
+    },
+    "/v1/book/{symbol}": {
+      get: {
+        summary: "Top levels of a stock's order book (--protocol itch)",
+        parameters: [
+          { name: "symbol", in: "path", required: true, schema: str },
+          query("depth", "levels per side, 1..50 (10)"),
+        ],
+        responses: {
+          "200": ok("book", Book),
+          ...errors,
+          "404": ok("no such book, or no books (not --protocol itch)", ref("Error")),
+          "503": ok("the pipeline has stopped", ref("Error")),
         },
       },
     },

@@ -61,6 +61,8 @@ export interface Subscription {
   symbols: string[];
   /** set when the request names an encoding */
   binary?: boolean;
+  /** levels per side for the `book` channel (1..50) */
+  depth?: number;
   /** set on a subscribe with resumeFrom (and the value as the client sent it) */
   resume?: ResumePoint;
   resumeFrom?: unknown;
@@ -79,7 +81,7 @@ export interface SubscriptionRules {
 }
 
 /** Channels besides bars:<window>. */
-export const CHANNELS = ["trades", "quotes", "anomalies", "stats"] as const;
+export const CHANNELS = ["trades", "quotes", "anomalies", "stats", "book"] as const;
 
 const SYMBOL_RE = /^[\x21-\x7e]{1,8}$/;
 
@@ -164,6 +166,16 @@ export function parseSubscription(
     return reject(id, ErrorCode.badSymbol, `bad symbol ${JSON.stringify(sym)}`);
   }
   const sub: Subscription = { op, id, channels, symbols };
+  if (channels.includes("book") && op === "subscribe") {
+    if (symbols.includes("*")) {
+      return reject(id, ErrorCode.badSymbol, "the book channel needs named symbols, not *");
+    }
+    const d = fields.depth ?? 10;
+    if (!Number.isInteger(d) || (d as number) < 1 || (d as number) > 50) {
+      return reject(id, ErrorCode.badRequest, "depth must be a whole number 1..50");
+    }
+    sub.depth = d as number;
+  }
   if (fields.encoding !== undefined) {
     if (fields.encoding !== "json" && fields.encoding !== "flatbuffers") {
       return reject(id, ErrorCode.badRequest, "encoding must be json or flatbuffers");

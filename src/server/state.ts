@@ -148,6 +148,37 @@ export class MarketState {
     return out;
   }
 
+  /**
+   * What a new subscription starts with: the latest bar per `bars:<window>`
+   * channel and symbol (without final ones when `noFinal`: a resumed
+   * client gets those from its replay) and each symbol's last trade.
+   */
+  snapshot(channels: string[], symbols: string[], noFinal: boolean) {
+    const names = symbols.includes("*") ? this.names.filter((n) => n !== undefined) : symbols;
+    const bars: BarJson[] = [];
+    for (const ch of channels) {
+      if (!ch.startsWith("bars:")) continue;
+      for (const s of names) {
+        const b = this.latestBar.get(`${s}|${ch.slice(5)}`);
+        if (b && !(noFinal && b.final)) bars.push(b);
+      }
+    }
+    const trades = [];
+    for (const s of names) {
+      const t = this.latestTick(s)?.trade;
+      if (t) {
+        trades.push({
+          symbol: s,
+          time: t.time,
+          price: t.price,
+          size: t.size,
+          sequence: t.sequence,
+        });
+      }
+    }
+    return { bars, trades };
+  }
+
   /** Latest trade and quote of a symbol (null fields when none yet). */
   latestTick(symbol: string): LatestTickJson | null {
     const id = this.symbolId(symbol);

@@ -21,7 +21,7 @@ import { Side } from "../../wire/enums.ts";
 import { M, MOLD, MSG_LEN, SIDE_BUY, T } from "./spec.ts";
 import { MoldResult, MoldSequencer } from "./mold.ts";
 import { OrderTable } from "./orders.ts";
-import { Books } from "./book.ts";
+import { type Book, Books } from "./book.ts";
 import { ItchTicks } from "./ticks_out.ts";
 import { type ItchJson, ItchStats } from "./stats.ts";
 import { type FillOptions, GapFiller, Line, type PacketHandler } from "./recovery.ts";
@@ -299,6 +299,15 @@ export class ItchStage {
     const shares = dv.getUint32(p + M.crossShares) * TWO32 + dv.getUint32(p + M.crossShares + 4);
     if (shares === 0) return;
     this.ticks.trade(this.locate, dv.getUint32(p + M.crossPrice), Math.min(shares, 0xffffffff), 0);
+  }
+
+  /** The book of the stock whose 8 symbol bytes are lo/hi (a scan: for requests, not per message). */
+  bookOf(lo: number, hi: number): Book | undefined {
+    const t = this.ticks;
+    for (let L = 0; L < 65536; L++) {
+      if (t.symLo[L] === lo && t.symHi[L] === hi) return this.books.book(L);
+    }
+    return undefined;
   }
 
   /** A quote tick when the stock's best bid or offer changed. */

@@ -270,6 +270,52 @@
     ws.send(
       JSON.stringify({ op: "subscribe", id: 2, channels: channelsShown, symbols: [state.symbol] }),
     );
+    subscribeBook();
+  }
+
+  // ------------------------------------------------------------ depth ladder
+
+  let bookSymbol = null, bookServed = true; // false once the server says it has no books
+  function subscribeBook() {
+    const ws = state.ws;
+    if (!ws || ws.readyState !== 1 || !bookServed || bookSymbol === state.symbol) return;
+    if (bookSymbol) {
+      ws.send(
+        JSON.stringify({ op: "unsubscribe", id: 5, channels: ["book"], symbols: [bookSymbol] }),
+      );
+    }
+    bookSymbol = state.symbol;
+    $("book").hidden = true;
+    ws.send(JSON.stringify({
+      op: "subscribe",
+      id: 4,
+      channels: ["book"],
+      symbols: [bookSymbol],
+      depth: 10,
+    }));
+  }
+  function levelRow(side, l, max) {
+    const tr = document.createElement("tr");
+    tr.className = side;
+    const bar = document.createElement("span");
+    bar.style.width = `${Math.round((100 * l.size) / max)}%`;
+    for (const [cls, text] of [["orders", l.orders], ["size", l.size], ["price", num(l.price)]]) {
+      const td = document.createElement("td");
+      td.className = cls;
+      td.textContent = String(text);
+      if (cls === "size") td.append(bar);
+      tr.append(td);
+    }
+    return tr;
+  }
+  function showBook(m) {
+    $("book").hidden = false;
+    $("book-stale").textContent = m.stale ? "stale (gap)" : "";
+    const max = Math.max(1, ...m.bids.map((l) => l.size), ...m.asks.map((l) => l.size));
+    const rows = [...m.asks].reverse().map((l) => levelRow("ask", l, max));
+    const bids = m.bids.map((l) => levelRow("bid", l, max));
+    if (bids.length) bids[0].classList.add("spread");
+    $("ladder").tBodies[0].replaceChildren(...rows, ...bids);
   }
 
   function connect() {
@@ -282,6 +328,7 @@
       if (token) ws.send(JSON.stringify({ op: "auth", id: 0, token }));
       ws.send(JSON.stringify({ op: "subscribe", id: 3, channels: ["stats"], symbols: ["*"] }));
       channelsShown = [];
+      bookSymbol = null;
       if (state.symbol) subscribe();
     };
     ws.onclose = () => {
@@ -298,6 +345,8 @@
         }
       } else if (m.type === "stats") showStats(m);
       else if (m.type === "anomaly" && m.symbol === state.symbol) addAnomaly(m);
+      else if (m.type === "book" && m.symbol === state.symbol) showBook(m);
+      else if (m.type === "error" && m.id === 4) bookServed = false; // no --protocol itch
     };
   }
 

@@ -1,0 +1,209 @@
+/**
+ * Order books served (--protocol itch): `GET /v1/book/:symbol?depth=N`,
+ * the WebSocket `book` channel (a snapshot, then the top levels whenever
+ * they change) and the dashboard's depth ladder in headless Chromium. A
+ * LOBSTER day goes over UDP as ITCH; what is served must equal an
+ * independent book built from the same rows (tests/lobster_book.ts).
+ */
+import assert from "node:assert/strict";
+import { readLobsterRows } from "../src/feeds/lobster.ts";
+import { type Level, ReferenceBook } from "./lobster_book.ts";
+import {
+  type Background,
+  deno,
+  freeUdpPort,
+  hasChromium,
+  launchChromium,
+  lobsterFile,
+  startTickwire,
+} from "./helpers.ts";
+
+const DATE = "2012-06-21";
+
+interface BookMsg {
+  type: string;
+  symbol: string;
+  snapshot?: boolean;
+  stale: boolean;
+  bids: { price: number; size: number; orders: number }[];
+  asks: { price: number; size: number; orders: number }[];
+  code?: number;
+}
+
+/** The reference book of a whole LOBSTER day, as served levels. */
+async function finalBook(sym: string, depth: number) {
+  const rows = await readLobsterRows(lobsterFile(sym));
+  const book = new ReferenceBook(rows);
+  for (const r of rows) book.apply(r);
+  const served = (l: Level) => ({ price: l[0] / 10_000, size: l[1], orders: l[2] });
+  return { bids: book.depth(true, depth).map(served), asks: book.depth(false, depth).map(served) };
+}
+
+/** tickwire on a UDP port with the server on. */
+async function itchServer(extra: string[] = []): Promise<{ tw: Background; port: number }> {
+  const port = freeUdpPort();
+  const tw = startTickwire([
+    ...["--feed", "udp", "--listen", `127.0.0.1:${port}`, "--protocol", "itch"],
+    ...["--itch-date", DATE, "--status-interval", "0", "--no-anomaly", ...extra],
+  ]);
+  await tw.ready;
+  return { tw, port };
+}
+
+function sendDay(sym: string, port: number, rate: number, extra: string[] = []) {
+  return deno("src/tools/feed.ts", [
+    ...["--protocol", "itch", "--source", "lobster", "--in", lobsterFile(sym), "--symbol", sym],
+    ...["--date", DATE, "--to", `127.0.0.1:${port}`, "--rate", String(rate), "--quiet", ...extra],
+  ]);
+}
+
+/** A WebSocket client collecting every message. */
+async function wsClient(url: string) {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + "/v1/stream");
+  const got: BookMsg[] = [];
+  ws.onmessage = (e) => got.push(JSON.parse(e.data as string));
+  await new Promise((r, j) => {
+    ws.onopen = r;
+    ws.onerror = j;
+  });
+  return { ws, got };
+}
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("book over REST and the WebSocket book channel equals an independent book", async () => {
+  const { tw, port } = await itchServer();
+  try {
+    const url = tw.url();
+    const { ws, got } = await wsClient(url);
+    ws.send(JSON.stringify({
+      op: "subscribe",
+      id: 1,
+      channels: ["book"],
+      symbols: ["GOOG"],
+      depth: 5,
+    }));
+    await until(() => got.some((m) => m.type === "book"), "the snapshot");
+    const first = got.find((m) => m.type === "book")!;
+    assert.deepEqual([first.snapshot, first.bids, first.asks], [true, [], []], "no book yet");
+    const sent = await sendDay("GOOG", port, 50_000);
+    assert.equal(sent.code, 0, sent.stderr);
+    const want5 = await finalBook("GOOG", 5);
+    const books = () => got.filter((m) => m.type === "book");
+    const last = () => books()[books().length - 1];
+    await until(
+      () => JSON.stringify([last().bids, last().asks]) === JSON.stringify([want5.bids, want5.asks]),
+      "the final book on the channel",
+    );
+    const updates = books().filter((m) => m.snapshot === false);
+    assert.ok(updates.length >= 5, `${updates.length} updates while the day was sent`);
+    assert.ok(updates.every((m) => m.bids.length <= 5 && m.asks.length <= 5), "top 5 only");
+    ws.close();
+
+    const want10 = await finalBook("GOOG", 10);
+    const r = await fetch(`${url}/v1/book/GOOG?depth=10`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { symbol: "GOOG", stale: false, ...want10 });
+    const dflt = await (await fetch(`${url}/v1/book/GOOG`)).json();
+    assert.equal(dflt.bids.length, Math.min(10, want10.bids.length), "depth 10 by default");
+    const bad: [string, number, string][] = [
+      ["/v1/book/MSFT", 404, "unknown_symbol"],
+      ["/v1/book/GOOG?depth=0", 400, "bad_parameter"],
+      ["/v1/book/GOOG?depth=51", 400, "bad_parameter"],
+    ];
+    for (const [path, status, code] of bad) {
+      const res = await fetch(url + path);
+      assert.equal(res.status, status, path);
+      assert.equal((await res.json()).code, code, path);
+    }
+    const c2 = await wsClient(url);
+    c2.ws.send(JSON.stringify({ op: "subscribe", id: 7, channels: ["book"], symbols: ["*"] }));
+    await until(() => c2.got.some((m) => m.type === "error"), "an error");
+    assert.equal(c2.got.find((m) => m.type === "error")!.code, 4004);
+    c2.ws.close();
+  } finally {
+    const out = await tw.stop();
+    assert.equal(out.code, 0, out.stderr);
+  }
+});
+
+Deno.test("book after a lost packet (no re-request server): served with stale: true", async () => {
+  const { tw, port } = await itchServer();
+  try {
+    const sent = await sendDay("GOOG", port, 200_000, ["--drop-frame", "40"]);
+    assert.equal(sent.code, 0, sent.stderr);
+    await new Promise((r) => setTimeout(r, 300));
+    const b = await (await fetch(`${tw.url()}/v1/book/GOOG?depth=1`)).json();
+    assert.equal(b.stale, true);
+    assert.equal(b.bids.length, 1);
+  } finally {
+    await tw.stop();
+  }
+});
+
+Deno.test("without --protocol itch: no books, clearly", async () => {
+  const tw = startTickwire(["--rate", "1000", "--status-interval", "0", "--no-anomaly"]);
+  try {
+    await tw.ready;
+    const r = await fetch(`${tw.url()}/v1/book/SYM0`);
+    assert.equal(r.status, 404);
+    assert.equal((await r.json()).code, "no_books");
+    const { ws, got } = await wsClient(tw.url());
+    ws.send(JSON.stringify({ op: "subscribe", id: 4, channels: ["book"], symbols: ["SYM0"] }));
+    await until(() => got.some((m) => m.type === "error"), "an error");
+    assert.equal(got.find((m) => m.type === "error")!.code, 4003);
+    ws.close();
+  } finally {
+    await tw.stop();
+  }
+});
+
+Deno.test({
+  name: "dashboard in headless Chromium: the depth ladder shows the book's levels",
+  ignore: !hasChromium(),
+  async fn() {
+    const { tw, port } = await itchServer();
+    const browser = await launchChromium();
+    try {
+      const sent = await sendDay("GOOG", port, 200_000);
+      assert.equal(sent.code, 0, sent.stderr);
+      const want = await finalBook("GOOG", 10);
+      const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+      const errors: string[] = [];
+      page.on("pageerror", (e: unknown) => errors.push(String(e)));
+      await page.goto(tw.url() + "/");
+      const rows = want.bids.length + want.asks.length;
+      await page.waitForFunction(
+        `document.querySelectorAll("#ladder tbody tr").length === ${rows}`,
+        null,
+        { timeout: 15_000 },
+      );
+      // asks from the highest down to the best, then bids from the best down
+      const cells = JSON.parse(
+        String(
+          await page.evaluate(`JSON.stringify([...document.querySelectorAll("#ladder tbody tr")]
+          .map((tr) => [tr.className.split(" ")[0], ...[...tr.cells].map((td) => td.textContent)]))`),
+        ),
+      ) as string[][];
+      const ours = cells.map(([side, orders, size, price]) => [side, +orders, +size, +price]);
+      const theirs = [
+        ...[...want.asks].reverse().map((l) => ["ask", l.orders, l.size, l.price]),
+        ...want.bids.map((l) => ["bid", l.orders, l.size, l.price]),
+      ];
+      assert.deepEqual(ours, theirs);
+      const shot = await Deno.makeTempFile({ prefix: "tickwire-ladder-", suffix: ".png" });
+      await page.screenshot({ path: shot });
+      console.log(`depth ladder screenshot: ${shot}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await tw.stop();
+    }
+  },
+});
