@@ -207,3 +207,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test("book side: a million random adds and removes agree with a Map of levels", async () => {
+  const { BookSide } = await import("../src/feeds/itch/book.ts");
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (const sign of [1, -1]) {
+    const side = new BookSide(sign), ref = new Map<number, [number, number]>();
+    const live: [number, number][] = []; // open orders: price, shares
+    for (let op = 0; op < 1_000_000; op++) {
+      // prices drift so new ones keep coming and old slots empty (compaction runs)
+      const base = 10_000 + Math.floor(op / 2000) * 100;
+      if (live.length === 0 || rand(100) < 52) {
+        const price = base + rand(60) * 100, shares = 1 + rand(500);
+        side.add(price, shares);
+        live.push([price, shares]);
+        const v = ref.get(price) ?? [0, 0];
+        ref.set(price, [v[0] + shares, v[1] + 1]);
+      } else {
+        const k = rand(live.length), [price, shares] = live[k];
+        live[k] = live[live.length - 1];
+        live.pop();
+        assert.ok(side.remove(price, shares, true));
+        const v = ref.get(price)!;
+        if (v[1] === 1) ref.delete(price);
+        else ref.set(price, [v[0] - shares, v[1] - 1]);
+      }
+      if (op % 9973 === 0 || op === 999_999) {
+        const want = [...ref].sort((a, b) => sign * (b[0] - a[0])).slice(0, 20)
+          .map(([p, [s, o]]) => [p, s, o]);
+        const got: number[][] = [];
+        side.eachTop(20, (p, s, o) => got.push([p, s, o]));
+        assert.deepEqual(got, want, `op ${op}`);
+        assert.equal(side.bestPrice(), want[0]?.[0] ?? -1);
+        assert.equal(side.live, ref.size);
+      }
+    }
+    assert.ok(side.n < 4 * Math.max(side.live, 64) + 256, "emptied slots are compacted");
+  }
+});

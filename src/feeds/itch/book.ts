@@ -1,9 +1,9 @@
 /**
  * Price levels per stock and side, aggregated from orders: shares and
  * order count per price. A side is a sorted typed array with the best
- * price at the end, so the busy top of the book is changed with little
- * shifting and the best level is one load away. Arrays grow by doubling
- * (rarely, amortised), never per message.
+ * price at the end; emptied levels keep their slots and a small cache maps
+ * recent prices to slots, so most messages neither bisect nor shift.
+ * Arrays grow by doubling (rarely, amortised), never per message.
  *
  * @example
  * ```ts
@@ -16,43 +16,67 @@
  */
 import { SIDE_BUY } from "./spec.ts";
 
-/** One side of a book. Keys sort ascending with the best last (bids: price; asks: -price). */
+/** Slots of a side's price cache (direct-mapped by price tick). */
+const CACHE = 64;
+
+/**
+ * One side of a book. Keys sort ascending with the best last (bids: price;
+ * asks: -price). A level that empties keeps its slot (prices come back), so
+ * only a price never seen before shifts memory; emptied slots are dropped
+ * when they outnumber live ones 3 to 1. A small direct-mapped cache maps
+ * recent prices to slots, so most lookups skip the bisection.
+ */
 export class BookSide {
   keys = new Float64Array(16);
   shares = new Float64Array(16);
   orders = new Uint32Array(16);
-  /** levels */
+  /** slots in use (levels with orders, and emptied ones) */
   n = 0;
+  /** levels with orders */
+  live = 0;
+  /** slot of the best level with orders, -1 when the side is empty */
+  top = -1;
+  private readonly cacheKey = new Float64Array(CACHE).fill(NaN);
+  private readonly cacheSlot = new Int32Array(CACHE);
   /** 1 for bids, -1 for asks */
   constructor(readonly sign: number) {}
 
   /** Best price (dollars x 10,000), or -1 when empty. */
   bestPrice(): number {
-    return this.n === 0 ? -1 : this.keys[this.n - 1] * this.sign;
+    return this.top < 0 ? -1 : this.keys[this.top] * this.sign;
   }
   /** Shares at the best price (0 when empty). */
   bestShares(): number {
-    return this.n === 0 ? 0 : this.shares[this.n - 1];
-  }
-  /** Price of level i from the top (0 = best). */
-  priceAt(i: number): number {
-    return this.keys[this.n - 1 - i] * this.sign;
-  }
-  sharesAt(i: number): number {
-    return this.shares[this.n - 1 - i];
-  }
-  ordersAt(i: number): number {
-    return this.orders[this.n - 1 - i];
+    return this.top < 0 ? 0 : this.shares[this.top];
   }
 
-  /** Index of the level with `key`, or -(insertion point) - 1. Searches from the top. */
+  /**
+   * Calls `fn(price, shares, orders)` for the best `depth` levels with
+   * orders, best first; returns how many (for snapshots, not per message).
+   */
+  eachTop(depth: number, fn: (price: number, shares: number, orders: number) => void): number {
+    let k = 0;
+    for (let i = this.top; i >= 0 && k < depth; i--) {
+      if (this.orders[i] === 0) continue;
+      fn(this.keys[i] * this.sign, this.shares[i], this.orders[i]);
+      k++;
+    }
+    return k;
+  }
+
+  /** Slot of the level with `key`, or -(insertion point) - 1. */
   private find(key: number): number {
+    const c = ((key / 100) | 0) & (CACHE - 1);
+    if (this.cacheKey[c] === key) return this.cacheSlot[c];
     const k = this.keys;
     let lo = 0, hi = this.n - 1;
-    if (hi >= 0 && k[hi] === key) return hi; // most activity is at the top
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1, v = k[mid];
-      if (v === key) return mid;
+      if (v === key) {
+        this.cacheKey[c] = key;
+        this.cacheSlot[c] = mid;
+        return mid;
+      }
       if (v < key) lo = mid + 1;
       else hi = mid - 1;
     }
@@ -63,22 +87,27 @@ export class BookSide {
   add(price: number, shares: number): void {
     const key = price * this.sign;
     let i = this.find(key);
-    if (i < 0) {
-      i = -i - 1;
-      if (this.n === this.keys.length) this.grow();
-      const n = this.n;
-      if (i < n) {
-        this.keys.copyWithin(i + 1, i, n);
-        this.shares.copyWithin(i + 1, i, n);
-        this.orders.copyWithin(i + 1, i, n);
-      }
-      this.keys[i] = key;
-      this.shares[i] = 0;
-      this.orders[i] = 0;
-      this.n = n + 1;
-    }
+    if (i < 0) i = this.insert(-i - 1, key);
+    if (this.orders[i] === 0) this.live++;
     this.shares[i] += shares;
     this.orders[i]++;
+    if (i > this.top) this.top = i;
+  }
+
+  /** A new price: its slot, made by shifting the slots above it up by one. */
+  private insert(i: number, key: number): number {
+    if (this.n === this.keys.length) this.grow();
+    const n = this.n;
+    this.keys.copyWithin(i + 1, i, n);
+    this.shares.copyWithin(i + 1, i, n);
+    this.orders.copyWithin(i + 1, i, n);
+    this.keys[i] = key;
+    this.shares[i] = 0;
+    this.orders[i] = 0;
+    this.n = n + 1;
+    if (this.top >= i) this.top++;
+    this.cacheKey.fill(NaN); // slots above i moved
+    return i;
   }
 
   /**
@@ -87,17 +116,37 @@ export class BookSide {
    */
   remove(price: number, shares: number, gone: boolean): boolean {
     const i = this.find(price * this.sign);
-    if (i < 0) return false;
+    if (i < 0 || this.orders[i] === 0) return false;
     this.shares[i] -= shares;
     if (gone) this.orders[i]--;
     if (this.orders[i] === 0 || this.shares[i] <= 0) {
-      const n = this.n;
-      this.keys.copyWithin(i, i + 1, n);
-      this.shares.copyWithin(i, i + 1, n);
-      this.orders.copyWithin(i, i + 1, n);
-      this.n = n - 1;
+      this.shares[i] = 0;
+      this.orders[i] = 0;
+      this.live--;
+      if (i === this.top) {
+        let t = i - 1;
+        while (t >= 0 && this.orders[t] === 0) t--;
+        this.top = t;
+      }
+      if (this.n - this.live > 256 && this.n > 4 * this.live) this.compact();
     }
     return true;
+  }
+
+  /** Drops emptied slots (amortised: when they outnumber live ones 3 to 1). */
+  private compact(): void {
+    const k = this.keys, s = this.shares, o = this.orders;
+    let w = 0;
+    for (let r = 0; r < this.n; r++) {
+      if (o[r] === 0) continue;
+      k[w] = k[r];
+      s[w] = s[r];
+      o[w] = o[r];
+      w++;
+    }
+    this.n = w;
+    this.top = w - 1;
+    this.cacheKey.fill(NaN);
   }
 
   private grow(): void {
@@ -113,6 +162,9 @@ export class BookSide {
 
   clear(): void {
     this.n = 0;
+    this.live = 0;
+    this.top = -1;
+    this.cacheKey.fill(NaN);
   }
 }
 

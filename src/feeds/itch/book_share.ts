@@ -96,13 +96,13 @@ export class BookShare {
   }
 
   private levels(side: BookSide, depth: number, at: number): number {
-    const n = Math.min(depth, side.n), f = this.f64;
-    for (let k = 0; k < n; k++) {
-      f[at + 3 * k] = side.priceAt(k);
-      f[at + 3 * k + 1] = side.sharesAt(k);
-      f[at + 3 * k + 2] = side.ordersAt(k);
-    }
-    return n;
+    const f = this.f64;
+    let k = at;
+    return side.eachTop(depth, (price, shares, orders) => {
+      f[k++] = price;
+      f[k++] = shares;
+      f[k++] = orders;
+    });
   }
 
   // ------------------------------------------------------------ main side
