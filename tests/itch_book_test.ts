@@ -209,7 +209,7 @@ Deno.test({
 });
 
 Deno.test("book side: a million random adds and removes agree with a Map of levels", async () => {
-  const { BookSide } = await import("../src/feeds/itch/book.ts");
+  const { BookSide, Change } = await import("../src/feeds/itch/book.ts");
   let seed = 7;
   const rand = (n: number) => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -223,7 +223,9 @@ Deno.test("book side: a million random adds and removes agree with a Map of leve
       const base = 10_000 + Math.floor(op / 2000) * 100;
       if (live.length === 0 || rand(100) < 52) {
         const price = base + rand(60) * 100, shares = 1 + rand(500);
-        side.add(price, shares);
+        const before = side.bestPrice();
+        // true exactly when the best bid/offer changes: at or better than the best
+        assert.equal(side.add(price, shares), before < 0 || sign * (price - before) >= 0);
         live.push([price, shares]);
         const v = ref.get(price) ?? [0, 0];
         ref.set(price, [v[0] + shares, v[1] + 1]);
@@ -231,7 +233,8 @@ Deno.test("book side: a million random adds and removes agree with a Map of leve
         const k = rand(live.length), [price, shares] = live[k];
         live[k] = live[live.length - 1];
         live.pop();
-        assert.ok(side.remove(price, shares, true));
+        const atBest = side.bestPrice() === price;
+        assert.equal(side.remove(price, shares, true), atBest ? Change.best : Change.none);
         const v = ref.get(price)!;
         if (v[1] === 1) ref.delete(price);
         else ref.set(price, [v[0] - shares, v[1] - 1]);

@@ -50,8 +50,9 @@ export class FrameWriter {
     const dv = this.dv;
     dv.setUint32(HEADER, session >>> 0, true);
     dv.setUint32(HEADER + 4, Math.floor(session / TWO32), true);
-    dv.setUint32(HEADER + 8, firstSeq % TWO32, true);
-    dv.setUint32(HEADER + 12, Math.floor(firstSeq / TWO32), true);
+    const lo = firstSeq >>> 0;
+    dv.setUint32(HEADER + 8, lo, true);
+    dv.setUint32(HEADER + 12, (firstSeq - lo) / TWO32, true);
     dv.setUint32(HEADER + 20, 0, true);
     this.count = 0;
   }
@@ -83,11 +84,13 @@ export class FrameWriter {
     dv.setUint32(p + 4, time[1], true);
     dv.setUint32(p + 8, symLo, true);
     dv.setUint32(p + 12, symHi, true);
-    dv.setUint32(p + 16, price % TWO32, true);
-    dv.setInt32(p + 20, Math.floor(price / TWO32), true);
+    // x >>> 0 is x mod 2^32 for these integers: no floating-point modulo
+    const lo = price >>> 0, lo2 = price2 >>> 0;
+    dv.setUint32(p + 16, lo, true);
+    dv.setInt32(p + 20, (price - lo) / TWO32, true);
     dv.setUint32(p + 24, size, true);
-    dv.setUint32(p + 28, price2 % TWO32, true);
-    dv.setInt32(p + 32, Math.floor(price2 / TWO32), true);
+    dv.setUint32(p + 28, lo2, true);
+    dv.setInt32(p + 32, (price2 - lo2) / TWO32, true);
     dv.setUint32(p + 36, size2, true);
     dv.setUint8(p + 40, kind);
     dv.setUint8(p + 41, side);

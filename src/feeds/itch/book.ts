@@ -16,6 +16,9 @@
  */
 import { SIDE_BUY } from "./spec.ts";
 
+/** What a removal did to a side. */
+export const Change = { none: 0, best: 1, missing: -1 } as const;
+
 /** Slots of a side's price cache (direct-mapped by price tick). */
 const CACHE = 64;
 
@@ -83,15 +86,17 @@ export class BookSide {
     return -lo - 1;
   }
 
-  /** Adds one order of `shares` at `price`. */
-  add(price: number, shares: number): void {
+  /** Adds one order of `shares` at `price`; true when it is at the best level (BBO changed). */
+  add(price: number, shares: number): boolean {
     const key = price * this.sign;
     let i = this.find(key);
     if (i < 0) i = this.insert(-i - 1, key);
     if (this.orders[i] === 0) this.live++;
     this.shares[i] += shares;
     this.orders[i]++;
-    if (i > this.top) this.top = i;
+    if (i < this.top) return false;
+    this.top = i;
+    return true;
   }
 
   /** A new price: its slot, made by shifting the slots above it up by one. */
@@ -112,11 +117,14 @@ export class BookSide {
 
   /**
    * Takes `shares` off the level at `price`; `gone` when the order left the
-   * book. Returns false when there is no such level (an inconsistency).
+   * book. Returns a Change: `none` below the best level, `best` when the
+   * best level changed, `missing` when there is no such level (an
+   * inconsistency).
    */
-  remove(price: number, shares: number, gone: boolean): boolean {
+  remove(price: number, shares: number, gone: boolean): number {
     const i = this.find(price * this.sign);
-    if (i < 0 || this.orders[i] === 0) return false;
+    if (i < 0 || this.orders[i] === 0) return Change.missing;
+    const best = i === this.top ? Change.best : Change.none;
     this.shares[i] -= shares;
     if (gone) this.orders[i]--;
     if (this.orders[i] === 0 || this.shares[i] <= 0) {
@@ -130,7 +138,7 @@ export class BookSide {
       }
       if (this.n - this.live > 256 && this.n > 4 * this.live) this.compact();
     }
-    return true;
+    return best;
   }
 
   /** Drops emptied slots (amortised: when they outnumber live ones 3 to 1). */
@@ -197,15 +205,15 @@ export class Books {
   }
 
   /** Adds an order of `shares` at `price` on side byte `side`. */
-  add(locate: number, side: number, price: number, shares: number): void {
+  add(locate: number, side: number, price: number, shares: number): boolean {
     const b = this.open(locate);
-    (side === SIDE_BUY ? b.bid : b.ask).add(price, shares);
+    return (side === SIDE_BUY ? b.bid : b.ask).add(price, shares);
   }
 
-  /** Removes shares (and the order when `gone`); false when inconsistent. */
-  remove(locate: number, side: number, price: number, shares: number, gone: boolean): boolean {
+  /** Removes shares (and the order when `gone`); a Change (`missing` when inconsistent). */
+  remove(locate: number, side: number, price: number, shares: number, gone: boolean): number {
     const b = this.byLocate[locate];
-    if (b === undefined) return false;
+    if (b === undefined) return Change.missing;
     return (side === SIDE_BUY ? b.bid : b.ask).remove(price, shares, gone);
   }
 

@@ -21,7 +21,7 @@ import { Side } from "../../wire/enums.ts";
 import { M, MOLD, MSG_LEN, SIDE_BUY, T } from "./spec.ts";
 import { MoldResult, MoldSequencer } from "./mold.ts";
 import { OrderTable } from "./orders.ts";
-import { type Book, Books } from "./book.ts";
+import { type Book, Books, Change } from "./book.ts";
 import { ItchTicks } from "./ticks_out.ts";
 import { type ItchJson, ItchStats } from "./stats.ts";
 import { type FillOptions, GapFiller, Line, type PacketHandler } from "./recovery.ts";
@@ -224,8 +224,7 @@ export class ItchStage {
     const dv = this.dv, side = this.bytes[p + M.side], L = this.locate;
     const shares = dv.getUint32(p + M.addShares), price = dv.getUint32(p + M.addPrice);
     if (this.orders.insert(hi, lo, L, side, shares, price) < 0) return; // counted overflow
-    this.books.add(L, side, price, shares);
-    this.quote(L);
+    if (this.books.add(L, side, price, shares)) this.quote(L); // below the best: no BBO change
   }
 
   /** E (price -1: the order's), C (price -2: not printable). */
@@ -264,10 +263,11 @@ export class ItchStage {
   private take(slot: number, shares: number, gone: boolean): void {
     const o = this.orders, L = o.locate(slot), left = o.shares(slot) - shares;
     const out = gone || left <= 0;
-    if (!this.books.remove(L, o.side(slot), o.price(slot), shares, out)) this.stats.bookErrors++;
+    const ch = this.books.remove(L, o.side(slot), o.price(slot), shares, out);
+    if (ch === Change.missing) this.stats.bookErrors++;
     if (out) o.remove(slot);
     else o.setShares(slot, left);
-    this.quote(L);
+    if (ch === Change.best) this.quote(L);
   }
 
   /** U: the old order leaves, a new one (new reference, same side) arrives. */
@@ -279,12 +279,14 @@ export class ItchStage {
       return;
     }
     const L = o.locate(slot), side = o.side(slot);
-    if (!this.books.remove(L, side, o.price(slot), o.shares(slot), true)) this.stats.bookErrors++;
+    const ch = this.books.remove(L, side, o.price(slot), o.shares(slot), true);
+    if (ch === Change.missing) this.stats.bookErrors++;
     o.remove(slot);
     const shares = dv.getUint32(p + M.replShares), price = dv.getUint32(p + M.replPrice);
     const hi = dv.getUint32(p + M.newRef), lo = dv.getUint32(p + M.newRef + 4);
-    if (o.insert(hi, lo, L, side, shares, price) >= 0) this.books.add(L, side, price, shares);
-    this.quote(L);
+    const added = o.insert(hi, lo, L, side, shares, price) >= 0 &&
+      this.books.add(L, side, price, shares);
+    if (ch === Change.best || added) this.quote(L);
   }
 
   /** P: a trade against a non-displayed order (side byte of that order at `sideAt`). */
