@@ -278,3 +278,25 @@ Deno.test("hub: past the total buffer budget every client is slow, so memory sta
   assert.equal(h.hub.stats.slow_dropped, 2);
   assert.equal(h.hub.stats.buffered_bytes, 1200);
 });
+
+Deno.test("subscriber index: each subscriber once (named and *), none after removal", async () => {
+  const { SubIndex } = await import("../src/server/sub_index.ts");
+  const idx = new SubIndex<string>();
+  const got = (sym: string) => {
+    const out: string[] = [];
+    idx.each("trades", sym, (c) => out.push(c));
+    return out.sort();
+  };
+  for (let i = 0; i < 300; i++) idx.add("trades", `S${i % 60}`, `c${i}`);
+  idx.add("trades", "*", "all");
+  idx.add("trades", "S1", "all"); // named and wildcard: still one delivery
+  assert.deepEqual(got("S1"), ["all", "c1", "c121", "c181", "c241", "c61"]);
+  assert.deepEqual(got("NOPE"), ["all"]);
+  idx.remove("trades", "*", "all");
+  idx.remove("trades", "S1", "all");
+  idx.remove("trades", "S1", "c61");
+  assert.deepEqual(got("S1"), ["c1", "c121", "c181", "c241"]);
+  for (const c of ["c1", "c121", "c181", "c241"]) idx.remove("trades", "S1", c);
+  assert.deepEqual(got("S1"), []);
+  assert.equal(idx.has("quotes"), false);
+});

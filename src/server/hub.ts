@@ -33,6 +33,7 @@ import {
 } from "./messages.ts";
 import type { TickEvent } from "../pipeline/events.ts";
 import { BookFeed, type BookSource } from "./book_feed.ts";
+import { SubIndex } from "./sub_index.ts";
 import { encodeBarMessage } from "./outbound.ts";
 import {
   type Envelope,
@@ -106,6 +107,8 @@ export class Hub {
     ...newDeliveryStats(),
   };
   private readonly clients = new Set<Connection>();
+  /** subscribers by channel and symbol: events cost their audience, not every client */
+  private readonly index = new SubIndex<Connection>();
   private readonly timer: ReturnType<typeof setInterval>;
   private lastHeartbeat = Date.now();
   private demand: Demand = { trades: false, quotes: false };
@@ -163,6 +166,7 @@ export class Hub {
       if (!this.clients.has(c)) this.pending = Math.max(0, this.pending - 1);
       c.replay?.close();
       c.replay = undefined;
+      for (const [ch, syms] of c.subs) for (const sym of syms) this.index.remove(ch, sym, c);
       this.clients.delete(c);
       this.stats.clients = this.clients.size;
       this.updateDemand();
@@ -234,14 +238,21 @@ export class Hub {
       for (const ch of s.channels) {
         let set = c.subs.get(ch);
         if (!set) c.subs.set(ch, set = new Set());
-        for (const sym of s.symbols) set.add(sym);
+        for (const sym of s.symbols) {
+          set.add(sym);
+          this.index.add(ch, sym, c);
+        }
       }
       c.count += added;
     } else {
       for (const ch of s.channels) {
         const set = c.subs.get(ch);
         if (!set) continue;
-        for (const sym of s.symbols) if (set.delete(sym)) c.count--;
+        for (const sym of s.symbols) {
+          if (!set.delete(sym)) continue;
+          c.count--;
+          this.index.remove(ch, sym, c);
+        }
         if (set.size === 0) c.subs.delete(ch);
       }
     }
@@ -316,15 +327,14 @@ export class Hub {
   bar(b: BarJson, streamSeq = 0, bytes?: Uint8Array): void {
     const ch = `bars:${b.window}`;
     let text: string | undefined, bin: Uint8Array | undefined = bytes;
-    for (const c of this.clients) {
-      if (!c.wants(ch, b.symbol)) continue;
-      if (streamSeq > 0 && c.replay) continue; // its replay delivers this one
+    this.index.each(ch, b.symbol, (c) => {
+      if (streamSeq > 0 && c.replay) return; // its replay delivers this one
       text ??= streamSeq > 0 ? durableBody("bar", b, streamSeq) : body("bar", b);
       if (c.binary) bin ??= encodeBarMessage(b);
       // in-progress updates conflate per bar; final bars and revisions too
       // (a later version of the same bar supersedes an unsent one)
       c.deliver(text, `bar|${ch}|${b.symbol}|${b.start}`, bin);
-    }
+    });
   }
 
   /** A trade that arrived as JSON fields (a gateway's NATS subscription). */
@@ -365,21 +375,19 @@ export class Hub {
   /** An anomaly; `streamSeq` > 0 when it came from the stream (gateways). */
   anomaly(a: AnomalyJson, streamSeq = 0): void {
     let text: string | undefined;
-    for (const c of this.clients) {
-      if (!c.wants("anomalies", a.symbol)) continue;
-      if (streamSeq > 0 && c.replay) continue; // its replay delivers this one
+    this.index.each("anomalies", a.symbol, (c) => {
+      if (streamSeq > 0 && c.replay) return; // its replay delivers this one
       text ??= streamSeq > 0 ? durableBody("anomaly", a, streamSeq) : body("anomaly", a);
       c.deliver(text);
-    }
+    });
   }
 
   /** Sends one body, built on first need, to the subscribers of a channel and symbol. */
   private fanOut(channel: string, symbol: string, make: () => string): void {
     let text: string | undefined;
-    for (const c of this.clients) {
-      if (!c.wants(channel, symbol)) continue;
+    this.index.each(channel, symbol, (c) => {
       text ??= make();
       c.deliver(text);
-    }
+    });
   }
 }
