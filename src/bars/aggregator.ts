@@ -48,7 +48,7 @@ const B = BAR.slot, LT = LATE.slot;
 // 2 published provisionally; F_OPEN_S/N and F_CLOSE_S/N: times (sec, nsec) of
 // the open and the close; F_LISTED: 1 while in its window's open list;
 // F_DIRTY: changed since the last live update.
-const F_STATE = 0, F_START = 1, F_OPEN = 2, F_HIGH = 3, F_LOW = 4, F_CLOSE = 5, F_VOL = 6;
+const F_STATE = 0, F_START = 1, F_OPEN = 2, F_HIGH = 3, F_LOW = 4, F_CLOSE = 5, F_VOL = 6; // adjacent
 const F_TRADES = 7, F_PV = 8, F_FIRST = 9, F_LAST = 10, F_REV = 11, F_EXP = 12;
 const F_OPEN_S = 13, F_OPEN_N = 14, F_CLOSE_S = 15, F_CLOSE_N = 16, F_LISTED = 17;
 const F_DIRTY = 18, F_BUY = 19, F_SELL = 20;
@@ -101,11 +101,8 @@ export class BarAggregator {
     const { windowsMs, maxSymbols } = opts;
     const depth = this.depth = barDepth(opts); // checks the options
     [this.nw, this.cap, this.off] = [windowsMs.length, maxSymbols, opts.alignOffsetMs];
-    [this.lateness, this.fill, this.win] = [
-      opts.latenessMs,
-      opts.fill,
-      Float64Array.from(windowsMs),
-    ];
+    [this.lateness, this.fill] = [opts.latenessMs, opts.fill];
+    this.win = Float64Array.from(windowsMs);
     this.st = new Float64Array(this.nw * maxSymbols * depth * FIELDS);
     this.openList = windowsMs.map(() => new Int32Array(maxSymbols * depth));
     this.openCount = new Int32Array(this.nw);
@@ -162,11 +159,7 @@ export class BarAggregator {
       if (state === S_EMPTY) {
         st[e + F_STATE] = S_OPEN;
         st[e + F_START] = start;
-        st[e + F_OPEN] =
-          st[e + F_HIGH] =
-          st[e + F_LOW] =
-          st[e + F_CLOSE] =
-            price;
+        st.fill(price, e + F_OPEN, e + F_CLOSE + 1); // open, high, low, close: adjacent
         st[e + F_VOL] = size;
         st[e + F_BUY] = buy;
         st[e + F_SELL] = sell;
@@ -305,11 +298,7 @@ export class BarAggregator {
       f[B.symbol] = s;
       f[B.start] = start;
       f[B.end] = start + W;
-      f[B.open] =
-        f[B.high] =
-        f[B.low] =
-        f[B.close] =
-          c;
+      f.fill(c, B.open, B.close + 1); // open, high, low, close: adjacent
       f[B.exp] = this.lastExp[fi];
       f[B.volume] =
         f[B.trades] =

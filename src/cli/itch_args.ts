@@ -10,7 +10,68 @@
  * @module
  */
 import { num, oneOf, type RawValues, UsageError } from "./table.ts";
-import type { FeedName } from "./run_options.ts";
+import type { FeedName, RunOptionSpec } from "./run_options.ts";
+
+/** The ITCH section of `deno task run --help` (one home: parsed below). */
+export const ITCH_OPTIONS: Record<string, Omit<RunOptionSpec, "section">> = {
+  protocol: {
+    arg: "P",
+    feeds: ["udp", "pcap", "dpdk"],
+    processorOnly: true,
+    help: "what the datagrams carry: tickwire (default) | itch",
+  },
+  "mold-sequence": {
+    arg: "M",
+    help: [
+      "check (default): MoldUDP64 gaps and repeats are found",
+      "and reported | off: apply every message in arrival",
+      "order (captures whose headers were zeroed)",
+    ].join("\n"),
+  },
+  "itch-date": {
+    arg: "DATE",
+    help: [
+      "trading date YYYY-MM-DD of the ITCH times (ns since",
+      "New York midnight; default: the capture's first",
+      "packet date, or today for a live feed)",
+    ].join("\n"),
+  },
+  "max-orders": {
+    arg: "N",
+    help: "live orders the book table holds (1000000); more are\ncounted as order_overflow",
+  },
+  rerequest: {
+    arg: "HOST:PORT",
+    help: [
+      "MoldUDP64 re-request server: missing messages are asked",
+      "for there and applied in order; what does not come is",
+      "reported as a gap (books flagged stale)",
+    ].join("\n"),
+  },
+  "rerequest-retries": {
+    arg: "N",
+    help: "requests per gap before it is given up (3)",
+  },
+  "rerequest-timeout": {
+    arg: "MS",
+    help: "wait for a response before asking again (50)",
+  },
+  "gap-wait": {
+    arg: "MS",
+    help: [
+      "with two --listen lines: how long a gap waits for the",
+      "other line before a re-request or giving up (20)",
+    ].join("\n"),
+  },
+  "bbo-out": {
+    arg: "FILE",
+    processorOnly: true,
+    help: [
+      "write every change of best bid or offer as NDJSON",
+      '{"symbol","time","bid","bid_size","ask","ask_size"}',
+    ].join("\n"),
+  },
+};
 
 /** Wire protocols a feed can carry. */
 export const PROTOCOLS = ["tickwire", "itch"] as const;

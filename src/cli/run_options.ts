@@ -12,6 +12,7 @@
  * @module
  */
 import type { OptionSpec } from "./table.ts";
+import { ITCH_OPTIONS } from "./itch_args.ts";
 
 /** Feeds selectable with --feed. */
 export const FEEDS = ["synth", "udp", "pcap", "dpdk"] as const;
@@ -96,65 +97,7 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
       help: "dpdk: idle time that means end of capture (500)",
     },
   },
-  ["Exchange protocol (Nasdaq TotalView-ITCH 5.0 over MoldUDP64)"]: {
-    protocol: {
-      arg: "P",
-      feeds: ["udp", "pcap", "dpdk"],
-      processorOnly: true,
-      help: "what the datagrams carry: tickwire (default) | itch",
-    },
-    "mold-sequence": {
-      arg: "M",
-      help: [
-        "check (default): MoldUDP64 gaps and repeats are found",
-        "and reported | off: apply every message in arrival",
-        "order (captures whose headers were zeroed)",
-      ].join("\n"),
-    },
-    "itch-date": {
-      arg: "DATE",
-      help: [
-        "trading date YYYY-MM-DD of the ITCH times (ns since",
-        "New York midnight; default: the capture's first",
-        "packet date, or today for a live feed)",
-      ].join("\n"),
-    },
-    "max-orders": {
-      arg: "N",
-      help: "live orders the book table holds (1000000); more are\ncounted as order_overflow",
-    },
-    rerequest: {
-      arg: "HOST:PORT",
-      help: [
-        "MoldUDP64 re-request server: missing messages are asked",
-        "for there and applied in order; what does not come is",
-        "reported as a gap (books flagged stale)",
-      ].join("\n"),
-    },
-    "rerequest-retries": {
-      arg: "N",
-      help: "requests per gap before it is given up (3)",
-    },
-    "rerequest-timeout": {
-      arg: "MS",
-      help: "wait for a response before asking again (50)",
-    },
-    "gap-wait": {
-      arg: "MS",
-      help: [
-        "with two --listen lines: how long a gap waits for the",
-        "other line before a re-request or giving up (20)",
-      ].join("\n"),
-    },
-    "bbo-out": {
-      arg: "FILE",
-      processorOnly: true,
-      help: [
-        "write every change of best bid or offer as NDJSON",
-        '{"symbol","time","bid","bid_size","ask","ask_size"}',
-      ].join("\n"),
-    },
-  },
+  ["Exchange protocol (Nasdaq TotalView-ITCH 5.0 over MoldUDP64)"]: ITCH_OPTIONS,
   ["Synthetic feed"]: {
     seed: {
       arg: "N",

@@ -64,10 +64,7 @@ function run(msg: WorkerStart): WorkerDone {
   let lastTickWall = performance.now(), lastTickWm = -Infinity;
   for (;;) {
     const n = ring.poll(onRecord, 4096);
-    if (books !== undefined && books.pending()) {
-      const [lo, hi] = books.symbol();
-      books.answer(itch!.bookOf(lo, hi), itch!.ticks.stale);
-    }
+    if (books !== undefined && books.pending()) answerBook(books, itch!);
     if (bars && msg.liveBarsMs > 0) {
       const t = performance.now();
       if (t >= nextLive) {
@@ -98,11 +95,7 @@ function run(msg: WorkerStart): WorkerDone {
     if (cmd === Ctl.abort) break;
     if (cmd === Ctl.drain && ring.drained()) break;
     if (itch !== undefined && itch.filling) {
-      // A MoldUDP64 gap is open: responses come on the re-request socket,
-      // which does not wake a parked Worker, so nap briefly and look.
-      itch.poll();
-      events.flush();
-      native().symbols.tw_idle(200_000);
+      fillNap(itch, events);
       continue;
     }
     idler.idle();
@@ -120,6 +113,22 @@ function run(msg: WorkerStart): WorkerDone {
   events.close();
   consumer.rows?.close();
   return { ...report(consumer, events, bars), itch: itch?.summary() };
+}
+
+/** A book snapshot the main thread asked for (REST, the `book` channel). */
+function answerBook(books: BookShare, itch: ItchStage): void {
+  const [lo, hi] = books.symbol();
+  books.answer(itch.bookOf(lo, hi), itch.ticks.stale);
+}
+
+/**
+ * A MoldUDP64 gap is open: responses come on the re-request socket, which
+ * does not wake a parked Worker, so look, then nap briefly (0.2 ms).
+ */
+function fillNap(itch: ItchStage, events: EventWriter): void {
+  itch.poll();
+  events.flush();
+  native().symbols.tw_idle(200_000);
 }
 
 /** --protocol itch: MoldUDP64/ITCH in front of the tick consumer. */
