@@ -15,6 +15,7 @@ import { HELP, parseRunArgs, type RunOptions, UsageError } from "./cli/args.ts";
 import { hasDpdk, native, NativeLibError } from "./native/lib.ts";
 import meta from "../deno.json" with { type: "json" };
 import { StartError } from "./app/lifecycle.ts";
+import { WorkerFailed } from "./pipeline/host.ts";
 import { runStandalone } from "./app/standalone.ts";
 import { runProcessor } from "./app/processor.ts";
 import { runGateway } from "./app/gateway.ts";
@@ -73,6 +74,10 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof Interrupted) {
       console.error(`tickwire: ${e.message}`);
       return 130;
+    }
+    if (e instanceof WorkerFailed) {
+      console.error(`tickwire: ${e.message}`);
+      return 1;
     }
     if (!(e instanceof StartError || e instanceof NativeLibError)) throw e;
     console.error(`tickwire: ${e.message}`);

@@ -218,9 +218,20 @@ Deno.test("A/B and re-request options: usage errors are clear", async () => {
       "twice with --protocol itch",
     ],
     [["--feed", "udp", "--rerequest", "127.0.0.1:9"], "needs --protocol itch"],
-    [["--feed", "udp", "--protocol", "itch", "--rerequest", "nowhere"], "HOST:PORT"],
+    [["--feed", "udp", "--protocol", "itch", "--rerequest", "nowhere"], "IPv4:PORT"],
+    [["--feed", "udp", "--protocol", "itch", "--rerequest", "feed.example.com:9"], "IPv4:PORT"],
+    [["--feed", "udp", "--protocol", "itch", "--rerequest", "999.1.1.1:9"], "IPv4:PORT"],
     [
-      ["--feed", "udp", "--protocol", "itch", "--mold-sequence", "off", "--rerequest", "h:1"],
+      [
+        "--feed",
+        "udp",
+        "--protocol",
+        "itch",
+        "--mold-sequence",
+        "off",
+        "--rerequest",
+        "127.0.0.1:1",
+      ],
       "need --mold-sequence check",
     ],
   ];

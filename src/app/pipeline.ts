@@ -35,6 +35,7 @@ import { ServerStartError } from "../server/app.ts";
 import { StatusLine } from "../cli/status.ts";
 import { type FeedConfig, feedConfig } from "./feed_config.ts";
 import { type Http, serveHttp } from "./http.ts";
+import { WorkerFailed } from "../pipeline/host.ts";
 import { Lifecycle, StartError, type StopReason, waitForStop } from "./lifecycle.ts";
 import { buildSummary, type ModelSummary, type Summary } from "./summary.ts";
 
@@ -273,6 +274,7 @@ function run(r: Running, signal?: AbortSignal) {
     // woken by the Worker as soon as it publishes events; at least every 100 ms for the checks
     wait: () => r.host.waitEvents(stamp, 100),
     check: () => {
+      if (r.host.failure) return { reason: "error" as StopReason, error: r.host.failure };
       const st = r.feed!.state();
       if (st === FeedState.failed) return { reason: "error" as StopReason, error: r.feed!.error() };
       if (st === FeedState.eof && (r.cfg.finite || r.o.exitOnEof)) {
@@ -386,5 +388,13 @@ export async function runPipeline(
   }
   r.t0 = performance.now();
   const { status, stopped } = run(r, signal);
-  return stop(r, role, await stopped, status);
+  const end = await stopped;
+  if (r.host.failure) {
+    // the Worker is gone: nothing to drain; stop the threads before the process exits
+    r.feed?.stop();
+    r.scorer?.terminate();
+    await life.abort();
+    throw new WorkerFailed(r.host.failure);
+  }
+  return stop(r, role, end, status);
 }

@@ -144,8 +144,16 @@ function parseRecovery(v: RawValues, check: boolean) {
   const s = (k: string) => v[k] as string | undefined;
   const lines = Array.isArray(v.listen) ? v.listen.length : 1;
   const rerequest = s("rerequest");
-  if (rerequest !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(rerequest)) {
-    throw new UsageError(`--rerequest: expected HOST:PORT, got '${rerequest}'`);
+  // an address, not a name to look up: the Worker's socket is opened without DNS
+  const ip = /^(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}|localhost):(\d{1,5})$/.exec(
+    rerequest ?? "",
+  );
+  const octets = ip?.[1].startsWith("[") ? [] : (ip?.[1].split(".") ?? []);
+  const bad = ip === null || Number(ip[3]) > 65535 || octets.some((o) => Number(o) > 255);
+  if (rerequest !== undefined && bad) {
+    throw new UsageError(
+      `--rerequest: expected IPv4:PORT, [IPv6]:PORT or localhost:PORT, got '${rerequest}'`,
+    );
   }
   if (!check && (lines > 1 || rerequest !== undefined)) {
     throw new UsageError(

@@ -45,6 +45,11 @@ export interface HostSettings {
   >;
 }
 
+/** The pipeline Worker stopped with an error (the message says why, without its stack). */
+export class WorkerFailed extends Error {
+  override name = "WorkerFailed";
+}
+
 /** The running pipeline Worker and its shared memory. */
 export class PipelineHost {
   readonly ring: SharedArrayBuffer;
@@ -64,6 +69,8 @@ export class PipelineHost {
   readonly control = createControl();
   private readonly worker: Worker;
   private readonly done: Promise<WorkerDone>;
+  /** set when the Worker failed (the run stops with this message) */
+  failure?: string;
 
   private constructor(s: HostSettings) {
     this.ring = createRing(s.ringSize, s.maxRecord);
@@ -73,17 +80,23 @@ export class PipelineHost {
     this.latest = createLatest(s.worker.maxSymbols);
     this.worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
     this.done = new Promise<WorkerDone>((resolve, reject) => {
+      const fail = (why: string) => {
+        // the first line says what; the Worker's stack stays out of the user's way
+        const err = new WorkerFailed(`pipeline worker failed: ${why.split("\n")[0]}`);
+        this.failure = err.message;
+        reject(err);
+      };
       this.worker.onmessage = (e) => {
         if (e.data?.type === "done") resolve(e.data as WorkerDone);
-        else if (e.data?.type === "error") {
-          reject(new Error(`pipeline worker failed: ${e.data.message}`));
-        }
+        else if (e.data?.type === "error") fail(String(e.data.message));
       };
       this.worker.onerror = (e) => {
         e.preventDefault();
-        reject(new Error(`pipeline worker failed: ${e.message}`));
+        fail(e.message);
       };
     });
+    // a failure is reported through `failure` and the run loop, not as an unhandled rejection
+    this.done.catch(() => {});
   }
 
   /** Starts the Worker and waits until it runs. */
