@@ -33,7 +33,7 @@ function pcapOfEal(eal: string): string | undefined {
 export function feedConfig(o: RunOptions): FeedConfig {
   const common: FeedOptions = {
     idle: o.idle,
-    spins: o.spins,
+    spins: o.rxSpins,
     sleep_ns: o.sleepUs * 1000,
     policy: o.policy,
     cpu: o.cpus.rx,

@@ -62,7 +62,10 @@ export interface RunOptions {
   /** Event-time start, ns since the epoch as [seconds, nanoseconds]; undefined = now. */
   start?: [number, number];
   idle: IdleKind;
+  /** the pipeline Worker's empty polls before it yields or parks (cheap loads) */
   spins: number;
+  /** the receive thread's empty receive calls before it sleeps (each a syscall, or a DPDK poll) */
+  rxSpins: number;
   sleepUs: number;
   policy: "drop" | "block";
   ringSize: number;
@@ -254,7 +257,8 @@ function parseRing(s: (k: string) => string | undefined) {
   }
   return {
     idle: oneOf("idle", s("idle"), IDLE_KINDS, "sleep"),
-    spins: num("spins", s("spins"), 200, 0, 1e9),
+    spins: num("spins", s("spins"), 0, 0, 1e9),
+    rxSpins: num("rx-spins", s("rx-spins"), 0, 0, 1e9),
     sleepUs: num("sleep-us", s("sleep-us"), 100, 1, 1e6),
     policy: oneOf("policy", s("policy"), ["drop", "block"] as const, "drop"), // see replayPolicy
     ringSize,

@@ -232,7 +232,19 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
         "sleep (default) | yield | spin (spin needs spare cores)",
       ].join("\n"),
     },
-    spins: { arg: "N", help: "empty polls before yielding/sleeping (200)" },
+    spins: {
+      arg: "N",
+      help:
+        "pipeline Worker: empty ring polls before yielding/\nparking (0: park at once, woken by the receive thread)",
+    },
+    "rx-spins": {
+      arg: "N",
+      help: [
+        "receive thread: empty receive calls before sleeping (0;",
+        "each is a syscall or a DPDK poll: spinning costs a core",
+        "that a 2-vCPU machine needs for the rest)",
+      ].join("\n"),
+    },
     "sleep-us": {
       arg: "N",
       help: [
