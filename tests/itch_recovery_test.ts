@@ -111,6 +111,45 @@ Deno.test("A/B in process: a full hold store gives the gap up early, counted, no
   assert.equal(s.messages, total - packets[7].count);
 });
 
+/** A copy of a packet with its MoldUDP64 sequence number set to `seq`. */
+function withSeq(p: TimedPacket, seq: number): TimedPacket {
+  const bytes = p.bytes.slice(), dv = new DataView(bytes.buffer);
+  dv.setUint32(10, Math.floor(seq / 2 ** 32));
+  dv.setUint32(14, seq >>> 0);
+  return { ...p, seq, bytes };
+}
+
+Deno.test("one packet with a corrupt far-ahead sequence number is held back, not trusted", async () => {
+  const packets = await goodPackets();
+  const ref = stageOf({});
+  feed(ref.stage, packets.map((p) => [0, p]));
+  const bogus = withSeq(packets[100], 1e12);
+  const order: [number, TimedPacket][] = packets.map((p) => [0, p]);
+  order.splice(100, 0, [0, bogus]);
+  const s = stageOf({});
+  feed(s.stage, order);
+  const j = s.stage.summary();
+  assert.deepEqual(s.digest, ref.digest, "every real message applied, in order");
+  assert.deepEqual([j.sequence_jumps, j.gaps, j.unrecovered, j.stale], [1, 0, 0, false]);
+});
+
+Deno.test("a far jump the next packet confirms is a gap: reported, the rest applied", async () => {
+  const packets = await goodPackets();
+  const shift = 5_000_000, cut = 200;
+  const order: [number, TimedPacket][] = packets.map((
+    p,
+    k,
+  ) => [0, k < cut ? p : withSeq(p, p.seq + shift)]);
+  const s = stageOf({ maxJump: 1_000_000 });
+  feed(s.stage, order.slice(0, -1)); // the end-of-session packet keeps its own number
+  const j = s.stage.summary();
+  const total = packets.slice(0, -1).reduce((n, p) => n + p.count, 0);
+  assert.equal(j.sequence_jumps, 1);
+  assert.equal(j.gaps, 1);
+  assert.equal(j.unrecovered, shift + packets[cut].count, "the jump and the held-back packet");
+  assert.equal(j.messages, total - packets[cut].count);
+});
+
 /** One run: tickwire on one or two UDP lines, the GOOG day sent by `deno task feed`. */
 async function udpRun(dir: string, name: string, o: {
   lines: number;

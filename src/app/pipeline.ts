@@ -84,7 +84,12 @@ function itchSettings(o: RunOptions, cfg: FeedConfig) {
   const fill = lines > 1 || rerequest !== undefined
     ? { waitMs: lines > 1 ? waitMs : 0, retries, timeoutMs }
     : undefined;
-  return { date: itchDate(o.itch.date, capture), check, maxOrders, bboOut, lines, fill, rerequest };
+  const date = itchDate(o.itch.date, capture);
+  // a live feed's far jump waits for confirmation; a capture is replayed as it was recorded
+  // (sample captures hold packets from far apart in a session)
+  const live = o.feed === "udp" || (o.feed === "dpdk" && !o.exitOnEof);
+  const maxJump = live ? o.maxSeqJump : Infinity;
+  return { date, check, maxOrders, bboOut, lines, fill, rerequest, maxJump };
 }
 
 function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {

@@ -216,7 +216,10 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
       arg: "N",
       help: [
         "a frame more than N sequence numbers ahead is held",
-        "back until the next frame confirms it (1000000)",
+        "back until the next frame confirms it (1000000); with",
+        "--protocol itch on a live feed, a MoldUDP64 packet more",
+        "than N messages ahead is not applied unless the next",
+        "one continues it",
       ].join("\n"),
     },
     "max-sessions": {

@@ -29,6 +29,12 @@ export const MoldResult = {
   /** end of session (count 0xFFFF) */
   end: 3,
   /**
+   * more than `maxJump` messages ahead and not confirmed by the packet
+   * before it: not applied (one corrupt sequence number must not make every
+   * later packet look old); the next packet continuing it confirms the jump
+   */
+  jump: 5,
+  /**
    * with `hold`: the packet starts after messages not seen yet; nothing was
    * advanced (the caller holds it while the missing ones are sought)
    */
@@ -38,10 +44,11 @@ export const MoldResult = {
 const TWO32 = 4294967296;
 // slots of the state array
 const NEXT = 0, GAP_FIRST = 1, GAP_LAST = 2, MISSING = 3, DUP_MESSAGES = 4, SEQ = 5;
+const JUMP_END = 6; // where an unconfirmed far jump would continue (0: none)
 
 /** Expected-sequence tracking with counters. */
 export class MoldSequencer {
-  private readonly s = new Float64Array(6);
+  private readonly s = new Float64Array(7);
   /** messages of the current packet already applied (skip them) */
   skip = 0;
   /** message count of the current packet (0 = heartbeat) */
@@ -52,6 +59,8 @@ export class MoldSequencer {
   duplicatePackets = 0;
   /** times the session id changed */
   sessionChanges = 0;
+  /** packets held back as unconfirmed far jumps */
+  jumps = 0;
   private readonly session = new Uint8Array(10);
   /** The current session id (10 bytes, as on the wire). */
   get sessionId(): Uint8Array {
@@ -64,7 +73,7 @@ export class MoldSequencer {
    * @param hold report packets past a gap as `ahead` instead of declaring
    *   the gap (A/B arbitration and re-requests fill it first)
    */
-  constructor(readonly check: boolean, readonly hold = false) {}
+  constructor(readonly check: boolean, readonly hold = false, readonly maxJump = 1_000_000) {}
 
   /** The next sequence number expected (0 = nothing seen yet). */
   get next(): number {
@@ -110,8 +119,15 @@ export class MoldSequencer {
     const seq = s[SEQ], next = s[NEXT], end = seq + count;
     if (next === 0 || seq === next) {
       if (end > next) s[NEXT] = end;
+      s[JUMP_END] = 0;
       return MoldResult.fresh;
     }
+    if (seq > next + this.maxJump && seq !== s[JUMP_END]) {
+      s[JUMP_END] = end;
+      this.jumps++;
+      return MoldResult.jump;
+    }
+    s[JUMP_END] = 0;
     if (seq > next && this.hold) return MoldResult.ahead;
     if (seq > next) {
       s[GAP_FIRST] = next;

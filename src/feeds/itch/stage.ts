@@ -35,6 +35,8 @@ export interface ItchOptions {
   check: boolean;
   /** order table capacity (--max-orders) */
   maxOrders: number;
+  /** a packet further ahead than this many messages waits for confirmation (--max-seq-jump) */
+  maxJump?: number;
   /** lines of an A/B pair (1 or 2; records carry their line) */
   lines?: number;
   /**
@@ -77,7 +79,7 @@ export class ItchStage {
   ) {
     this.orders = new OrderTable(opts.maxOrders);
     const filling = opts.check && opts.fill !== undefined;
-    this.mold = new MoldSequencer(opts.check, filling);
+    this.mold = new MoldSequencer(opts.check, filling, opts.maxJump);
     this.stats = new ItchStats(opts.lines ?? 1);
     this.ticks = new ItchTicks(opts.date, next, this.stats);
     if (filling) {
@@ -118,6 +120,7 @@ export class ItchStage {
       return;
     }
     const mold = this.mold, res = mold.onPacket(this.dv, off), count = mold.count;
+    if (res === MoldResult.jump) return; // counted by the sequencer; not applied
     const end = count === MOLD.endOfSession;
     if (counted) st.arrive(line, mold.seq, end ? 0 : count);
     if (res === MoldResult.ahead) return this.filler!.hold(bytes, off, len, rxLo, rxHi);

@@ -65,6 +65,8 @@ export interface ItchJson {
   no_symbol: number;
   duplicate_packets: number;
   duplicate_messages: number;
+  /** packets far ahead of the sequence that the next packet did not confirm: not applied */
+  sequence_jumps: number;
   sessions: number;
   stale: boolean;
   gap_ranges: RangeJson[];
@@ -186,6 +188,7 @@ export class ItchStats {
       no_symbol: this.noSymbol,
       duplicate_packets: m.duplicatePackets,
       duplicate_messages: m.duplicateMessages,
+      sequence_jumps: m.jumps,
       sessions: m.sessionChanges + (this.packets > 0 ? 1 : 0),
       stale,
       gap_ranges: this.gapRanges,
