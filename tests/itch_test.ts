@@ -31,10 +31,23 @@ import {
   tickwire,
 } from "./helpers.ts";
 
-Deno.test("order table: a million random inserts, finds and deletes agree with a Map", () => {
+/** References as feeds make them: scattered, rising one by one, or 2^14 apart (one home slot). */
+const REF_PATTERNS: [string, (ref: number) => [number, number]][] = [
+  ["scattered", (ref) => [Math.floor(ref / 7), (ref * 2654435761) >>> 0]],
+  ["sequential", (ref) => [0, 1_000_000 + ref]],
+  ["strided", (ref) => [0, (ref * 16384) >>> 0]],
+];
+
+for (const [name, refOf] of REF_PATTERNS) {
+  Deno.test(`order table (${name} references): a million inserts, finds and deletes agree with a Map`, () => {
+    orderTableAgainstMap(refOf);
+  });
+}
+
+function orderTableAgainstMap(refOf: (ref: number) => [number, number]): void {
   const t = new OrderTable(5000), m = new Map<number, number>(), r = rng(7);
   for (let i = 0; i < 1_000_000; i++) {
-    const ref = Math.floor(r() * 20000), hi = Math.floor(ref / 7), lo = (ref * 2654435761) >>> 0;
+    const ref = Math.floor(r() * 20000), [hi, lo] = refOf(ref);
     const key = hi * 4294967296 + lo, slot = t.find(hi, lo);
     assert.equal(slot >= 0, m.has(key));
     if (slot >= 0) {
@@ -54,7 +67,7 @@ Deno.test("order table: a million random inserts, finds and deletes agree with a
     const s = t.find(Math.floor(key / 4294967296), key % 4294967296);
     assert.equal(t.shares(s), shares);
   }
-});
+}
 
 Deno.test("order table: past capacity inserts are refused and counted", () => {
   const t = new OrderTable(2);
