@@ -34,7 +34,7 @@ export class BookFeed {
   /** A new subscription: a snapshot of each symbol now. */
   async subscribed(c: Connection, symbols: string[]): Promise<void> {
     for (const s of symbols) {
-      const b = await this.source(s, c.bookDepth);
+      const b = await this.source(s, c.bookDepth).catch(() => null);
       c.deliver(message(s, b, true));
     }
   }
@@ -60,8 +60,8 @@ export class BookFeed {
 
   private async refresh(k: string, cs: Connection[]): Promise<void> {
     const [symbol, depth] = k.split("|");
-    const b = await this.source(symbol, Number(depth));
-    if (b === null) return; // the pipeline has stopped: nothing new
+    const b = await this.source(symbol, Number(depth)).catch(() => null);
+    if (b === null) return; // the pipeline has stopped (or could not answer): nothing new
     const levels = JSON.stringify([b?.bids, b?.asks, b?.stale]);
     if (this.last.get(k) === levels) return;
     this.last.set(k, levels); // the first pass may repeat a new subscriber's snapshot: harmless

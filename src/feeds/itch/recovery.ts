@@ -126,12 +126,8 @@ export class GapFiller {
 
   private open(): void {
     if (this.pending) return;
-    const now = performance.now(), t = this.t;
     this.pending = true;
-    t[0] = now;
-    t[1] = now + this.o.waitMs;
-    t[2] = 0;
-    t[3] = this.mold.next;
+    this.progressed();
   }
 
   /** Applies held packets that are now in sequence; closes the gap when nothing is missing. */
@@ -149,7 +145,7 @@ export class GapFiller {
     else if (mold.next > this.t[3]) this.progressed();
   }
 
-  /** Something arrived: the tries start again for what is left. */
+  /** A gap opened, or something arrived: the wait and the tries start again for what is left. */
   private progressed(): void {
     const now = performance.now(), t = this.t;
     t[0] = now;
