@@ -157,3 +157,45 @@ Deno.test("fuzz: 100,000 mutated Ethernet packets through the C parser (pcap and
     assert.equal(viaDpdk.checksum, viaPcap.checksum, "both receive paths agree on what was valid");
   }
 });
+
+Deno.test("fuzz: 100,000 mutated MoldUDP64/ITCH packets through the ITCH stage and the consumer are all accounted", async () => {
+  const { lobsterToItch } = await import("../src/feeds/itch/from_lobster.ts");
+  const { moldPackets, sessionName } = await import("../src/feeds/itch/capture.ts");
+  const { readLobsterRows } = await import("../src/feeds/lobster.ts");
+  const { ItchStage } = await import("../src/feeds/itch/stage.ts");
+  const { SRC_LINE_SHIFT } = await import("../src/ring/layout.ts");
+  const { lobsterFile } = await import("./helpers.ts");
+  const rows = await readLobsterRows(lobsterFile("AMZN"));
+  const bases = moldPackets(
+    lobsterToItch(rows, "AMZN").messages,
+    sessionName("AMZN", "2012-06-21"),
+    "2012-06-21",
+  ).slice(0, 2000).map((p) => p.bytes);
+  const r = rng(4242);
+  for (const fill of [undefined, { waitMs: 1, holdPackets: 64 }]) {
+    const consumer = new TickConsumer({ maxSymbols: 64 });
+    const stage = new ItchStage(
+      { date: "2012-06-21", check: true, maxOrders: 10_000, lines: fill ? 2 : 1, fill },
+      consumer.onRecord,
+    );
+    for (let i = 0; i < 100_000; i++) {
+      // mostly real packets in order (so books and the sequence build up), a third mutated
+      const base = bases[i % bases.length];
+      const m = r() < 0.35 ? mutate(base, r) : base.slice();
+      // each packet alone in an exactly-sized buffer: a read past its end would throw
+      stage.onRecord(m, 0, m.length, 0, 0, fill ? (i & 1) << SRC_LINE_SHIFT : 0);
+    }
+    stage.finish();
+    const s = stage.summary();
+    assert.equal(s.packets, 100_000, "every packet counted");
+    // a packet arrives on its line, or is too short to have a header, or is an unconfirmed jump
+    const arrivals = s.lines.reduce((n, l) => n + l.arrivals, 0);
+    assert.ok(arrivals <= s.packets);
+    assert.ok(arrivals + s.malformed_packets + s.sequence_jumps >= s.packets, "all accounted");
+    assert.ok(s.malformed_packets > 0 && s.short_messages + s.unknown_types > 0, "damage is seen");
+    assert.ok(s.messages > 0 && s.trades > 0, "real packets still go through");
+    assert.equal(stage.filling, false, "no gap left open after finish");
+    const c = consumer.counters;
+    assert.equal(c[C.malformed], 0, "every frame the stage writes is well formed");
+  }
+});
