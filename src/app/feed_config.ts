@@ -13,6 +13,7 @@
  */
 import type { RunOptions } from "../cli/args.ts";
 import type { FeedKind, FeedOptions } from "../native/feed.ts";
+import { itchDate } from "../feeds/itch/date.ts";
 
 /** A native feed to start. */
 export interface FeedConfig {
@@ -22,6 +23,29 @@ export interface FeedConfig {
   finite: boolean;
   /** How much there is to read, for the status line's position and ETA. */
   extent?: { ticks: number } | { file: string };
+}
+
+/** A live feed (udp, or dpdk without --exit-on-eof), as opposed to a capture replayed as recorded. */
+export function liveFeed(o: RunOptions): boolean {
+  return o.feed === "udp" || (o.feed === "dpdk" && !o.exitOnEof);
+}
+
+/**
+ * --protocol itch: the ITCH stage's settings, the trading date resolved
+ * (from the capture when none is given). A live feed's far sequence jump
+ * waits for confirmation; a capture is replayed as recorded (sample
+ * captures hold packets from far apart in a session).
+ */
+export function itchStageSettings(o: RunOptions, cfg: FeedConfig) {
+  if (o.itch === undefined) return undefined;
+  const { bboOut, check, maxOrders, lines, rerequest, retries, timeoutMs, waitMs } = o.itch;
+  const capture = cfg.extent && "file" in cfg.extent ? cfg.extent.file : undefined;
+  const fill = lines > 1 || rerequest !== undefined
+    ? { waitMs: lines > 1 ? waitMs : 0, retries, timeoutMs }
+    : undefined;
+  const date = itchDate(o.itch.date, capture);
+  const maxJump = liveFeed(o) ? o.maxSeqJump : Infinity;
+  return { date, check, maxOrders, bboOut, lines, fill, rerequest, maxJump };
 }
 
 /** The capture a DPDK net_pcap device replays (`rx_pcap=FILE` in --eal), if any. */

@@ -15,8 +15,7 @@
  */
 import type { RunOptions } from "../cli/args.ts";
 import { FeedError, FeedState, type FeedStats, NativeFeed } from "../native/feed.ts";
-import { PipelineHost } from "../pipeline/host.ts";
-import { itchDate } from "../feeds/itch/date.ts";
+import { PipelineHost, WorkerFailed } from "../pipeline/host.ts";
 import { snapshot } from "../pipeline/counters.ts";
 import { TickWant } from "../pipeline/shared.ts";
 import { ringCounters } from "../ring/ring.ts";
@@ -33,9 +32,8 @@ import { RunRecord } from "../sinks/record.ts";
 import { MarketState } from "../server/state.ts";
 import { ServerStartError } from "../server/app.ts";
 import { StatusLine } from "../cli/status.ts";
-import { type FeedConfig, feedConfig } from "./feed_config.ts";
+import { type FeedConfig, feedConfig, itchStageSettings, liveFeed } from "./feed_config.ts";
 import { type Http, serveHttp } from "./http.ts";
-import { WorkerFailed } from "../pipeline/host.ts";
 import { Lifecycle, StartError, type StopReason, waitForStop } from "./lifecycle.ts";
 import { buildSummary, type ModelSummary, type Summary } from "./summary.ts";
 
@@ -75,21 +73,10 @@ interface Running {
   sendWire?: Histogram;
 }
 
-/** --protocol itch: the stage's settings, the trading date resolved, the BBO file writable. */
-function itchSettings(o: RunOptions, cfg: FeedConfig) {
-  if (o.itch === undefined) return undefined;
-  const { bboOut, check, maxOrders, lines, rerequest, retries, timeoutMs, waitMs } = o.itch;
-  if (bboOut !== undefined) openFile("--bbo-out", bboOut).close();
-  const capture = cfg.extent && "file" in cfg.extent ? cfg.extent.file : undefined;
-  const fill = lines > 1 || rerequest !== undefined
-    ? { waitMs: lines > 1 ? waitMs : 0, retries, timeoutMs }
-    : undefined;
-  const date = itchDate(o.itch.date, capture);
-  // a live feed's far jump waits for confirmation; a capture is replayed as it was recorded
-  // (sample captures hold packets from far apart in a session)
-  const live = o.feed === "udp" || (o.feed === "dpdk" && !o.exitOnEof);
-  const maxJump = live ? o.maxSeqJump : Infinity;
-  return { date, check, maxOrders, bboOut, lines, fill, rerequest, maxJump };
+/** --protocol itch: the stage's settings, with the BBO file checked writable now. */
+function itchSettings(o: RunOptions) {
+  if (o.itch?.bboOut !== undefined) openFile("--bbo-out", o.itch.bboOut).close();
+  return itchStageSettings(o, feedConfig(o));
 }
 
 function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
@@ -108,10 +95,10 @@ function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
       wireLatency: o.wireLatency,
       shard: o.shard,
       cpu: o.cpus.worker,
-      itch: itchSettings(o, feedConfig(o)),
+      itch: itchSettings(o),
       guard: {
         maxSkewMs: o.maxSkewMs,
-        live: o.feed === "udp" || (o.feed === "dpdk" && !o.exitOnEof),
+        live: liveFeed(o),
         maxSessions: o.maxSessions,
         maxSeqJump: o.maxSeqJump,
       },

@@ -44,15 +44,14 @@ import { barDepth, type BarOptions, barStateBytes, FIELDS, MAX_FILL } from "./op
 
 const B = BAR.slot, LT = LATE.slot;
 
-// Fields of one bar's state record (FIELDS float64s). F_STATE: 0 empty, 1 open,
-// 2 published provisionally; F_OPEN_S/N and F_CLOSE_S/N: times (sec, nsec) of
-// the open and the close; F_LISTED: 1 while in its window's open list;
-// F_DIRTY: changed since the last live update.
-const F_STATE = 0, F_START = 1, F_OPEN = 2, F_HIGH = 3, F_LOW = 4, F_CLOSE = 5, F_VOL = 6; // adjacent
+// Fields of one bar's state record (FIELDS float64s). F_STATE: 0 empty, 1 open, 2
+// published provisionally; F_OPEN..F_CLOSE adjacent; F_OPEN_S/N, F_CLOSE_S/N: times
+// (sec, nsec) of the open and the close; F_LISTED: 1 while in its window's open
+// list; F_DIRTY: changed since the last live update; F_BUY, F_SELL: by aggressor.
+const F_STATE = 0, F_START = 1, F_OPEN = 2, F_HIGH = 3, F_LOW = 4, F_CLOSE = 5, F_VOL = 6;
 const F_TRADES = 7, F_PV = 8, F_FIRST = 9, F_LAST = 10, F_REV = 11, F_EXP = 12;
 const F_OPEN_S = 13, F_OPEN_N = 14, F_CLOSE_S = 15, F_CLOSE_N = 16, F_LISTED = 17;
-const F_DIRTY = 18, F_BUY = 19, F_SELL = 20;
-const F = FIELDS;
+const F_DIRTY = 18, F_BUY = 19, F_SELL = 20, F = FIELDS;
 
 const S_EMPTY = 0, S_OPEN = 1, S_PROVISIONAL = 2;
 const TWO32 = 4294967296;
@@ -159,7 +158,7 @@ export class BarAggregator {
       if (state === S_EMPTY) {
         st[e + F_STATE] = S_OPEN;
         st[e + F_START] = start;
-        st.fill(price, e + F_OPEN, e + F_CLOSE + 1); // open, high, low, close: adjacent
+        st.fill(price, e + F_OPEN, e + F_CLOSE + 1); // open, high, low, close
         st[e + F_VOL] = size;
         st[e + F_BUY] = buy;
         st[e + F_SELL] = sell;
