@@ -7,7 +7,7 @@ import { loadItchDay } from "./lib/itch_day.ts";
 import { ItchStage } from "../src/feeds/itch/stage.ts";
 
 const day = await loadItchDay();
-const stage = new ItchStage({ date: "2012-06-21", check: true, maxOrders: 1 << 17 }, () => {});
+const stage = new ItchStage({ date: "2012-06-21", check: true, maxOrders: 1_000_000 }, () => {});
 
 // The floor, in the same run: walking the same packets' message blocks and
 // counting type bytes, with no parsing, books or ticks.

@@ -69,6 +69,28 @@ function orderTableAgainstMap(refOf: (ref: number) => [number, number]): void {
   }
 }
 
+Deno.test("order table: the probed part doubles as orders arrive and keeps every order", () => {
+  const t = new OrderTable(100_000);
+  for (let i = 0; i < 100_000; i++) {
+    assert.ok(t.insert(i >>> 12, i * 7919, i & 0xffff, 0x53, i + 1, i) >= 0);
+  }
+  assert.equal(t.size, 100_000);
+  assert.equal(t.grown, 6); // 4,096 slots to 262,144
+  for (let i = 0; i < 100_000; i++) {
+    const s = t.find(i >>> 12, i * 7919);
+    assert.ok(s >= 0);
+    assert.deepEqual([t.shares(s), t.price(s), t.locate(s), t.side(s)], [
+      i + 1,
+      i,
+      i & 0xffff,
+      0x53,
+    ]);
+  }
+  t.clear();
+  assert.equal(t.find(0, 0), -1);
+  assert.equal(t.size, 0);
+});
+
 Deno.test("order table: past capacity inserts are refused and counted", () => {
   const t = new OrderTable(2);
   assert.ok(t.insert(0, 1, 1, 0x42, 1, 1) >= 0);
