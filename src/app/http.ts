@@ -27,6 +27,8 @@ export interface HttpRole {
   latency?: Histogram;
   /** told when subscribers' wish for per-tick events changes */
   onDemand?: (d: Demand) => void;
+  /** told when trades/quotes subscriptions for a symbol ("*": all) may have changed */
+  onInterest?: (symbol: string) => void;
   /** order books (--protocol itch): REST /v1/book and the `book` channel */
   book?: BookSource;
 }
@@ -50,6 +52,7 @@ export function serveHttp(o: RunOptions, state: MarketState, role: HttpRole): Ht
       highWater: 1 << 20,
       heartbeatMs: 1000,
       onDemand: role.onDemand,
+      onInterest: role.onInterest,
       books: role.book,
       ...role.hub,
       unavailable: {

@@ -17,7 +17,8 @@ import type { RunOptions } from "../cli/args.ts";
 import { FeedError, FeedState, type FeedStats, NativeFeed } from "../native/feed.ts";
 import { PipelineHost, WorkerFailed } from "../pipeline/host.ts";
 import { snapshot } from "../pipeline/counters.ts";
-import { TickWant } from "../pipeline/shared.ts";
+import { TickWant, WANT_ALL } from "../pipeline/shared.ts";
+import { SymbolInterest } from "../pipeline/interest.ts";
 import { ringCounters } from "../ring/ring.ts";
 import type { LoadedModel } from "../anomaly/model.ts";
 import { Scorer } from "../anomaly/scorer.ts";
@@ -181,6 +182,10 @@ function health(r: Running): () => Record<string, unknown> {
 function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[] {
   if (!r.o.http) return [];
   const state = new MarketState(r.o.windows, r.host.latest);
+  // ticks only for symbols someone subscribed to (unless the role takes them all)
+  const interest = (role.baseWant & WANT_ALL) === 0
+    ? new SymbolInterest(r.host.interest, (s) => r.http!.hub.demand.interest(s))
+    : undefined;
   try {
     r.http = serveHttp(r.o, state, {
       stats: statsSource(r),
@@ -191,6 +196,7 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
         r.host.setWant(
           role.baseWant | (d.trades ? TickWant.trades : 0) | (d.quotes ? TickWant.quotes : 0),
         ),
+      onInterest: interest && ((symbol) => interest.changed(symbol)),
     });
   } catch (e) {
     if (e instanceof ServerStartError) {
@@ -202,7 +208,8 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
   if (!r.o.quiet) {
     console.error(`tickwire: serving ${r.http.server.url} (dashboard at /, WebSocket /v1/stream)`);
   }
-  return [new MarketSink(state, r.http.hub, r.sendWire)];
+  const learn: EventSink = { symbol: (id, name) => interest?.learn(id, name) };
+  return [learn, new MarketSink(state, r.http.hub, r.sendWire)];
 }
 
 /** Starts the feed thread, then the scorer (so a failed feed leaves no onnxruntime thread). */

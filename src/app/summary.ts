@@ -70,6 +70,8 @@ export interface Summary {
   bars: number;
   symbols: number;
   symbol_overflow: number;
+  /** trade/quote events for subscribers (only symbols someone subscribed to) */
+  tick_events: number;
   /** trade/quote events for subscribers dropped because the main thread lagged */
   tick_event_drops: number;
   /** ticks of symbols another shard owns (--shard) */
@@ -222,6 +224,7 @@ export function buildSummary(p: SummaryParts): Summary {
     bars: c.bars,
     symbols: c.symbols,
     symbol_overflow: c.symbolOverflow,
+    tick_events: c.tickEvents,
     tick_event_drops: c.tickEventDrops,
     foreign: c.foreign,
     volume: c.volume,

@@ -22,7 +22,7 @@ import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
 import { Ev, type EventWriter, Notice } from "./events.ts";
-import { LATEST, TickWant } from "./shared.ts";
+import { LATEST, TickWant, WANT_ALL } from "./shared.ts";
 import type { AnomalyRules } from "../anomaly/rules.ts";
 import { AnomalyKind, TickKind } from "../wire/enums.ts";
 import type { RowWriter } from "../anomaly/rows.ts";
@@ -66,11 +66,10 @@ export interface ConsumerOptions {
    * shared memory so the server thread can read them without messages.
    */
   latest?: Float64Array;
-  /**
-   * Shared word saying which per-tick events subscribers want
-   * (TickWant bits); read once per frame.
-   */
+  /** Shared word: which per-tick events subscribers want (TickWant bits); read once per frame. */
   want?: Int32Array;
+  /** Shared, per symbol id: which of them anyone wants for that symbol (TickWant bits). */
+  interest?: Uint8Array;
   /** Rule-based anomaly flags (optional). */
   rules?: AnomalyRules;
   /** Feature rows for the model scorer (optional; needs `features`). */
@@ -102,9 +101,7 @@ export class TickConsumer {
   readonly symbols: SymbolTable;
   readonly seq: Sequencer;
   readonly counters: Float64Array;
-  /** First gap events (bounded). */
-  readonly gapEvents: GapEvent[] = [];
-  /** Trades per symbol. */
+  readonly gapEvents: GapEvent[] = []; // the first gaps (bounded)
   readonly tradesBySymbol: Float64Array;
   /** Ticks carrying each ground-truth label (synthetic feeds). */
   readonly labels = new Float64Array(8);
@@ -116,6 +113,7 @@ export class TickConsumer {
   /** Trade/quote events dropped because the event ring was full. */
   tickEventDrops = 0;
   private readonly want?: Int32Array;
+  private readonly interest: Uint8Array;
   readonly rules?: AnomalyRules;
   readonly rows?: RowWriter;
   private readonly features?: FeatureExtractor;
@@ -144,6 +142,7 @@ export class TickConsumer {
     this.clock = opts.clock;
     this.latest = opts.latest ?? new Float64Array(cap * LATEST_SLOTS);
     this.want = opts.want;
+    this.interest = opts.interest ?? new Uint8Array(cap).fill(WANT_ALL);
     this.rules = opts.rules;
     this.rows = opts.rows;
     this.features = opts.features;
@@ -322,7 +321,7 @@ export class TickConsumer {
     latest[L + LS.nsec] = t.tsNsec();
     latest[L + LS.seq] = this.frameSeq[0] + i;
     latest[L + LS.exp] = t.priceExp();
-    if ((want & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
+    if ((want & this.interest[sym] & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
     if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, true);
     const bars = this.bars;
     if (bars !== undefined) {
@@ -341,7 +340,7 @@ export class TickConsumer {
     latest[L + LS.quoteSec] = t.tsSec();
     latest[L + LS.quoteNsec] = t.tsNsec();
     latest[L + LS.exp] = t.priceExp();
-    if ((want & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
+    if ((want & this.interest[sym] & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
     if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, false);
   }
 
@@ -383,7 +382,7 @@ export class TickConsumer {
     const lossless = (this.want![0] & TickWant.lossless) !== 0;
     if (this.events?.tick(kind, sym, t, this.frameSeq, i, lossless) === false) {
       this.tickEventDrops++;
-    }
+    } else this.counters[C.tickEvents]++;
   }
 
   /** Tells downstream the name of a newly seen symbol (once per symbol). */

@@ -58,10 +58,12 @@ export const C = {
   seqJumps: 33,
   /** sessions that started again (end of session, or back at sequence 1) */
   sessionRestarts: 34,
+  /** trade/quote events written for subscribers (only symbols someone wants) */
+  tickEvents: 35,
 } as const;
 
 /** Number of slots. */
-export const COUNTER_SLOTS = 35;
+export const COUNTER_SLOTS = 36;
 
 /** Named counter values. */
 export type CounterValues = { -readonly [K in keyof typeof C]: number };

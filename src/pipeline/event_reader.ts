@@ -65,9 +65,23 @@ function decodeAnomaly(f: Float64Array, i: number): AnomalyEvent {
   };
 }
 
+// written out field by field: one object of one shape per tick (the generic
+// readRecord + spread cost two objects with dynamic keys at high rates)
 function decodeTick(f: Float64Array, i: number): TickEvent {
-  const { kind, ...rest } = readRecord(TICK, f, i);
-  return { ...rest, kind: kind === Ev.trade ? "trade" : "quote" };
+  const S = TICK.slot;
+  return {
+    kind: f[i] === Ev.trade ? "trade" : "quote",
+    symbol: f[i + S.symbol],
+    sec: f[i + S.sec],
+    nsec: f[i + S.nsec],
+    seq: f[i + S.seq],
+    price: f[i + S.price],
+    size: f[i + S.size],
+    price2: f[i + S.price2],
+    size2: f[i + S.size2],
+    exp: f[i + S.exp],
+    side: f[i + S.side],
+  };
 }
 
 /** Reader side (main thread). */

@@ -20,7 +20,7 @@ import { type BookJson, BookShare } from "../feeds/itch/book_share.ts";
 import { Idler } from "./idle.ts";
 import { EventReader } from "./event_reader.ts";
 import { HIST_SLOTS, Histogram } from "./latency.ts";
-import { createLatest } from "./shared.ts";
+import { createInterest, createLatest } from "./shared.ts";
 import { native } from "../native/lib.ts";
 
 /** What the host needs beyond the Worker's own settings. */
@@ -40,6 +40,7 @@ export interface HostSettings {
     | "latency"
     | "wire"
     | "latest"
+    | "interest"
     | "rows"
     | "books"
   >;
@@ -66,6 +67,8 @@ export class PipelineHost {
   /** event-time-to-bar latency (--wire-latency), written by the Worker */
   readonly wire = new Histogram(this.wireSlots);
   readonly latest: Float64Array<SharedArrayBuffer>;
+  /** per symbol id: the per-tick events subscribers want (SymbolInterest writes it) */
+  readonly interest: Uint8Array<SharedArrayBuffer>;
   readonly control = createControl();
   private readonly worker: Worker;
   private readonly done: Promise<WorkerDone>;
@@ -78,6 +81,7 @@ export class PipelineHost {
     this.books = s.worker.itch ? new BookShare(BookShare.create()) : undefined;
     this.events = new EventReader(new RingConsumer(this.eventRing));
     this.latest = createLatest(s.worker.maxSymbols);
+    this.interest = createInterest(s.worker.maxSymbols);
     this.worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
     this.done = new Promise<WorkerDone>((resolve, reject) => {
       const fail = (why: string) => {
@@ -119,6 +123,7 @@ export class PipelineHost {
       latency: h.latencySlots,
       wire: h.wireSlots,
       latest: h.latest,
+      interest: h.interest,
       rows: h.rowsRing,
       books: h.books?.sab,
     };

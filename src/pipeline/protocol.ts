@@ -57,6 +57,8 @@ export interface WorkerStart {
   wireLatency: boolean;
   /** Latest trade/quote per symbol (consumer LATEST layout), shared. */
   latest: Float64Array<SharedArrayBuffer>;
+  /** Per symbol id: the per-tick events anyone wants for it (TickWant bits), shared. */
+  interest: Uint8Array<SharedArrayBuffer>;
   /** Run the rule-based anomaly flags. */
   anomaly: boolean;
   /** Feature rows ring for the model scorer (undefined = no model). */

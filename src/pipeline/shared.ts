@@ -1,7 +1,9 @@
 /**
  * Shared memory the pipeline Worker writes and the main thread reads
- * without messages: the latest trade and quote per symbol, and the word
- * that says which per-tick events subscribers want.
+ * without messages: the latest trade and quote per symbol, the word that
+ * says which per-tick events subscribers want, and per symbol which of
+ * them anyone wants for that symbol (so a trade nobody subscribed to never
+ * crosses to the main thread).
  *
  * @example
  * ```ts
@@ -41,3 +43,16 @@ export const TickWant = {
   /** wait for room instead of dropping trade/quote events (a processor publishing to NATS) */
   lossless: 4,
 } as const;
+
+/** Per-tick events of every kind (an interest byte's value until the main thread sets it). */
+export const WANT_ALL = TickWant.trades | TickWant.quotes;
+
+/**
+ * Allocates the per-symbol interest bytes (TickWant trades/quotes bits by
+ * symbol id), shared. Every byte starts as WANT_ALL: a symbol's first ticks
+ * reach the main thread before it has learnt the symbol's name and can say
+ * whether anyone wants it.
+ */
+export function createInterest(maxSymbols: number): Uint8Array<SharedArrayBuffer> {
+  return new Uint8Array(new SharedArrayBuffer(maxSymbols)).fill(WANT_ALL);
+}

@@ -50,6 +50,7 @@ function run(msg: WorkerStart): WorkerDone {
     rows: msg.rows ? new RowWriter(msg.rows) : undefined,
     features: msg.rows ? new FeatureExtractor(msg.maxSymbols) : undefined,
     want: msg.control.subarray(Ctl.want, Ctl.want + 1),
+    interest: msg.interest,
     shard: msg.shard,
     ...msg.guard,
   });

@@ -5,7 +5,8 @@
  * every subscriber (each connection only adds its own `seq`); what a slow
  * subscriber does is `delivery.ts`'s business, resumed subscriptions are
  * `replay.ts`'s. The hub tells its owner which per-tick events anyone wants
- * through `onDemand`; it never touches the pipeline.
+ * through `onDemand` and `onInterest` (`demand.ts`); it never touches the
+ * pipeline.
  *
  * Protocol: the README's table (ops, message types, error codes).
  *
@@ -51,19 +52,16 @@ import {
 import { type ReplaySource, startReplay } from "./replay.ts";
 import { timingSafeEqual } from "./auth.ts";
 
+import { type DemandListener, TickDemand } from "./demand.ts";
+
 export { CLOSE_SLOW } from "./delivery.ts";
+export type { Demand } from "./demand.ts";
 export { ErrorCode, type ResumePoint, resumePoint } from "./requests.ts";
 export type { Replayed, ReplaySource } from "./replay.ts";
 export type { Replay } from "./delivery.ts";
 
-/** Which per-tick events some subscriber wants. */
-export interface Demand {
-  trades: boolean;
-  quotes: boolean;
-}
-
 /** Hub settings. */
-export interface HubOptions extends DeliveryOptions {
+export interface HubOptions extends DeliveryOptions, DemandListener {
   token?: string;
   maxSubscriptions: number;
   maxMessageBytes: number;
@@ -74,8 +72,6 @@ export interface HubOptions extends DeliveryOptions {
   unavailable?: Record<string, string>;
   /** order books (--protocol itch) for the `book` channel */
   books?: BookSource;
-  /** told whenever the set of wanted per-tick events changes */
-  onDemand?: (d: Demand) => void;
   /** most sockets at once (a new one past it is refused before the upgrade) */
   maxClients?: number;
   /** most bytes all sockets together may buffer (256 MiB); past it every client is slow */
@@ -111,7 +107,8 @@ export class Hub {
   private readonly index = new SubIndex<Connection>();
   private readonly timer: ReturnType<typeof setInterval>;
   private lastHeartbeat = Date.now();
-  private demand: Demand = { trades: false, quotes: false };
+  /** who wants trades and quotes, told to the pipeline */
+  readonly demand: TickDemand;
   /** sockets accepted but not open yet */
   private pending = 0;
 
@@ -126,6 +123,7 @@ export class Hub {
   ) {
     this.opts = { ...opts, overBudget: this.budget };
     if (opts.books) this.books = new BookFeed(opts.books);
+    this.demand = new TickDemand(this.index, opts);
     this.timer = setInterval(() => this.tick(), 50);
   }
 
@@ -169,7 +167,7 @@ export class Hub {
       for (const [ch, syms] of c.subs) for (const sym of syms) this.index.remove(ch, sym, c);
       this.clients.delete(c);
       this.stats.clients = this.clients.size;
-      this.updateDemand();
+      for (const [ch, syms] of c.subs) this.demand.changed([ch], syms);
     };
     ws.onerror = () => {};
   }
@@ -258,7 +256,7 @@ export class Hub {
     }
     if (s.binary !== undefined) c.binary = s.binary;
     if (s.depth !== undefined) c.bookDepth = s.depth;
-    this.updateDemand();
+    this.demand.changed(s.channels, s.symbols);
     const extra = s.resume ? { resumeFrom: s.resumeFrom } : {};
     c.send(ackBody(s.op, s.id, c.subscriptions(), extra));
     if (s.op === "subscribe") this.snapshot(c, s.channels, s.symbols, s.resume !== undefined);
@@ -272,17 +270,6 @@ export class Hub {
     c.send(
       body("snapshot", this.state.snapshot(channels, symbols, resuming || c.replay !== undefined)),
     );
-  }
-
-  private updateDemand(): void {
-    const d: Demand = { trades: false, quotes: false };
-    for (const c of this.clients) {
-      if (c.subs.has("trades")) d.trades = true;
-      if (c.subs.has("quotes")) d.quotes = true;
-    }
-    if (d.trades === this.demand.trades && d.quotes === this.demand.quotes) return;
-    this.demand = d;
-    this.opts.onDemand?.(d);
   }
 
   // ------------------------------------------------------------ periodic

@@ -43,6 +43,12 @@ export class SubIndex<C> {
     if (all) { for (const c of all) if (!named?.has(c)) fn(c); }
   }
 
+  /** True when anyone subscribes to `channel` for `symbol` (by name or "*"). */
+  wants(channel: string, symbol: string): boolean {
+    const m = this.by.get(channel);
+    return m !== undefined && (m.has(symbol) || m.has("*"));
+  }
+
   /** True when anyone subscribes to `channel` (any symbol). */
   has(channel: string): boolean {
     return this.by.has(channel);
