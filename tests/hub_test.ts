@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { ErrorCode, Hub, type HubOptions } from "../src/server/hub.ts";
 import { MarketState } from "../src/server/state.ts";
-import { createLatest } from "../src/pipeline/shared.ts";
+import { createLatest, TickWant } from "../src/pipeline/shared.ts";
+import type { TickEvent } from "../src/pipeline/events.ts";
+import { MarketSink } from "../src/sinks/market.ts";
 import type { BarJson } from "../src/server/messages.ts";
 import { timingSafeEqual } from "../src/server/auth.ts";
 
@@ -136,6 +138,63 @@ Deno.test("hub: demand for per-tick events follows the subscriptions", () => {
     { trades: false, quotes: true },
     { trades: false, quotes: false },
   ]);
+});
+
+Deno.test("hub: per-symbol interest follows the subscriptions, named and '*'", () => {
+  const told: string[] = [];
+  using h = setup({ onInterest: (s) => told.push(s) });
+  const a = h.connect(), b = h.connect();
+  const bits = () => ["AAPL", "MSFT"].map((s) => h.hub.demand.interest(s));
+  assert.deepEqual(bits(), [0, 0]);
+  a.request({ op: "subscribe", id: 1, channels: ["trades"], symbols: ["AAPL"] });
+  assert.deepEqual(bits(), [TickWant.trades, 0]);
+  b.request({ op: "subscribe", id: 2, channels: ["quotes"] });
+  assert.deepEqual(bits(), [TickWant.trades | TickWant.quotes, TickWant.quotes]);
+  a.request({ op: "subscribe", id: 3, channels: ["bars:1s"], symbols: ["MSFT"] });
+  b.close();
+  assert.deepEqual(bits(), [TickWant.trades, 0]);
+  assert.deepEqual(told, ["AAPL", "*", "*"], "bars subscriptions are not per-tick interest");
+});
+
+Deno.test("hub: a trade received longer ago than the lag budget is skipped, counted and told", () => {
+  using h = setup();
+  const a = h.connect(), b = h.connect();
+  a.request({ op: "subscribe", id: 1, channels: ["trades"], symbols: ["AAPL"] });
+  b.request({ op: "subscribe", id: 2, channels: ["trades"], symbols: ["MSFT"] });
+  a.take();
+  b.take();
+  let now = 10e9;
+  const sink = new MarketSink(h.state, h.hub, undefined, { maxNs: 50e6, now: () => now });
+  const ev = (symbol: number, seq: number, rx: number): TickEvent => ({
+    kind: "trade",
+    symbol,
+    sec: 1767312000,
+    nsec: 0,
+    seq,
+    price: 101,
+    size: 5,
+    price2: 0,
+    size2: 0,
+    exp: 0,
+    side: 1,
+    rx,
+  });
+  sink.tick(ev(0, 1, now - 10e6), "AAPL"); // 10 ms: sent
+  sink.tick(ev(0, 2, now - 80e6), "AAPL"); // 80 ms: skipped
+  sink.tick(ev(1, 3, now - 90e6), "MSFT"); // skipped (b's)
+  sink.tick(ev(0, 4, 0), "AAPL"); // no receive time: sent
+  now += 1e6;
+  sink.tick(ev(0, 5, now), "AAPL");
+  const got = a.take();
+  assert.deepEqual(got.map((m) => [m.type, m.sequence ?? m.code]), [
+    ["trade", 1],
+    ["error", ErrorCode.serverBehind],
+    ["trade", 4],
+    ["trade", 5],
+  ]);
+  assert.match(String(got[1].message), /1 trade\/quote messages dropped/);
+  assert.deepEqual(b.take(), [], "b is told with its next trade");
+  assert.equal(h.hub.stats.lag_dropped, 2);
 });
 
 Deno.test("hub: bad requests get errors with the request id and a code", () => {

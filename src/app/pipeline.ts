@@ -15,6 +15,7 @@
  */
 import type { RunOptions } from "../cli/args.ts";
 import { FeedError, FeedState, type FeedStats, NativeFeed } from "../native/feed.ts";
+import { native } from "../native/lib.ts";
 import { PipelineHost, WorkerFailed } from "../pipeline/host.ts";
 import { snapshot } from "../pipeline/counters.ts";
 import { TickWant, WANT_ALL } from "../pipeline/shared.ts";
@@ -208,8 +209,8 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
   if (!r.o.quiet) {
     console.error(`tickwire: serving ${r.http.server.url} (dashboard at /, WebSocket /v1/stream)`);
   }
-  const learn: EventSink = { symbol: (id, name) => interest?.learn(id, name) };
-  return [learn, new MarketSink(state, r.http.hub, r.sendWire)];
+  const lag = { maxNs: r.o.maxTickLagMs * 1e6, now: native().symbols.tw_now_ns };
+  return [...(interest ? [interest] : []), new MarketSink(state, r.http.hub, r.sendWire, lag)];
 }
 
 /** Starts the feed thread, then the scorer (so a failed feed leaves no onnxruntime thread). */

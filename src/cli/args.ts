@@ -102,6 +102,8 @@ export interface RunOptions {
   maxSubscriptions: number;
   /** most WebSocket clients at once */
   maxClients: number;
+  /** trades/quotes received longer ago than this are skipped by the server, ms (--max-tick-lag) */
+  maxTickLagMs: number;
   /** the origin allowed to call the API from a browser (CORS), or undefined */
   cors?: string;
   /** standalone (default), processor (publishes to NATS) or gateway (serves from NATS) */
@@ -219,6 +221,7 @@ function parseHttp(v: RawValues) {
       "drop",
     ),
     maxClients: num("max-clients", v["max-clients"] as string | undefined, 1000, 1, 1e6),
+    maxTickLagMs: num("max-tick-lag", v["max-tick-lag"] as string | undefined, 50, 1, 3.6e6),
     cors: v.cors as string | undefined,
     maxSubscriptions: num(
       "max-subscriptions",

@@ -315,6 +315,11 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
       help: "WebSocket clients at once (1000); more are refused\nwith HTTP 503 before the upgrade",
     },
     "max-subscriptions": { arg: "N", help: "channel/symbol pairs per connection (1000)" },
+    "max-tick-lag": {
+      arg: "MS",
+      help:
+        "a trade or quote the server would send more than MS\nafter it was received is skipped instead, counted per\nclient (error 4012, server.lag_dropped) (50)",
+    },
     "no-http": { help: "run without the HTTP/WebSocket server" },
     version: { help: "print the version and the library's build, and exit" },
     help: { short: "h", label: "-h, --help", help: "this text" },

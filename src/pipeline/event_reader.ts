@@ -81,6 +81,7 @@ function decodeTick(f: Float64Array, i: number): TickEvent {
     size2: f[i + S.size2],
     exp: f[i + S.exp],
     side: f[i + S.side],
+    rx: f[i + S.rx],
   };
 }
 

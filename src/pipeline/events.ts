@@ -97,6 +97,7 @@ export const TICK = defineRecord([
   "size2",
   "exp",
   "side",
+  "rx",
 ]);
 /** Feature values carried by an anomaly record. */
 export const ANOMALY_FEATURES = 8;
@@ -267,6 +268,7 @@ export class EventWriter implements BarHandler {
     f[at + S.size2] = t.size2();
     f[at + S.exp] = t.priceExp();
     f[at + S.side] = t.side();
+    f[at + S.rx] = seq[1]; // the frame's receive time (CLOCK_MONOTONIC ns; 0 = none)
     this.commit(TICK.bytes);
     return true;
   }

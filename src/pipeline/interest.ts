@@ -13,7 +13,7 @@
  * const bytes = createInterest(16);
  * const wanted = new Set<string>();
  * const interest = new SymbolInterest(bytes, (s) => wanted.has(s) ? TickWant.trades : 0);
- * interest.learn(3, "AAPL");
+ * interest.symbol(3, "AAPL"); // the Worker announced AAPL as id 3
  * console.log(bytes[3]); // 0: nobody wants AAPL
  * wanted.add("AAPL");
  * interest.changed("AAPL");
@@ -32,8 +32,8 @@ export class SymbolInterest {
     private readonly wants: (symbol: string) => number,
   ) {}
 
-  /** A symbol the Worker announced: its byte now says who wants it. */
-  learn(id: number, name: string): void {
+  /** A symbol the Worker announced (an event sink's `symbol`): its byte now says who wants it. */
+  symbol(id: number, name: string): void {
     if (id < 0 || id >= this.bytes.length) return;
     this.ids.set(name, id);
     Atomics.store(this.bytes, id, this.wants(name));

@@ -42,6 +42,8 @@ export interface DeliveryStats {
   slow_dropped: number;
   slow_conflated: number;
   slow_disconnects: number;
+  /** trade/quote messages not sent because the server was more than --max-tick-lag behind */
+  lag_dropped: number;
   errors_sent: number;
 }
 
@@ -52,6 +54,7 @@ export function newDeliveryStats(): DeliveryStats {
     slow_dropped: 0,
     slow_conflated: 0,
     slow_disconnects: 0,
+    lag_dropped: 0,
     errors_sent: 0,
   };
 }
@@ -79,6 +82,8 @@ export class Connection {
   authFailures = 0;
   /** when the socket was taken over (ms) */
   readonly opened = Date.now();
+  /** trades/quotes skipped while the server was behind, not yet told */
+  lagged = 0;
   private readonly conflated = new Map<string, string>();
   private dropped = 0;
   private slow = false;
@@ -155,6 +160,19 @@ export class Connection {
       this.stats.slow_dropped++;
     }
     this.conflated.set(key, body);
+  }
+
+  /** A trade or quote skipped because the server was behind (told with the next one sent). */
+  skip(): void {
+    this.lagged++;
+    this.stats.lag_dropped++;
+  }
+
+  /** Tells the client how many trades/quotes it missed while the server was behind. */
+  tellLag(): void {
+    const why = `server behind the feed: ${this.lagged} trade/quote messages dropped`;
+    this.lagged = 0;
+    this.error(null, ErrorCode.serverBehind, why);
   }
 
   /** A slow client whose buffer fell below half the mark gets the drop notice and what waited. */

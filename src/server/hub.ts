@@ -335,6 +335,11 @@ export class Hub {
     else this.fanOut("quotes", sym, () => body("quote", quoteEventJson(t, sym)));
   }
 
+  /** A trade or quote the server is too far behind to send: each subscriber counts it. */
+  tickSkipped(t: TickEvent, sym: string): void {
+    this.index.each(t.kind === "trade" ? "trades" : "quotes", sym, (c) => c.skip());
+  }
+
   /** A late tick: to subscribers of any bars channel for that symbol. */
   late(l: LateJson): void {
     const text = body("late", l);
@@ -374,6 +379,7 @@ export class Hub {
     let text: string | undefined;
     this.index.each(channel, symbol, (c) => {
       text ??= make();
+      if (c.lagged > 0) c.tellLag();
       c.deliver(text);
     });
   }

@@ -31,6 +31,8 @@ export const ErrorCode = {
   resumeUnavailable: 4010,
   /** resumeFrom older than the stream keeps: the notice names what is gone */
   resumeGap: 4011,
+  /** trades or quotes were dropped because the server fell behind the feed (--max-tick-lag) */
+  serverBehind: 4012,
 } as const;
 
 /** A request refused: answered with an `error` message. */

@@ -25,11 +25,17 @@ import { type Histogram, wallNs } from "../pipeline/latency.ts";
 
 /** Market state plus WebSocket fan-out. */
 export class MarketSink implements EventSink {
-  /** `wire`: records event-time-to-send latency of trades (--wire-latency). */
+  /**
+   * `wire`: records event-time-to-send latency of trades (--wire-latency).
+   * `lag`: a trade or quote received more than `maxNs` before `now()`
+   * (CLOCK_MONOTONIC ns) is skipped, counted per subscriber, so a server
+   * that fell behind catches up instead of queueing ever older ticks.
+   */
   constructor(
     private readonly state: MarketState,
     private readonly hub: Hub,
     private readonly wire?: Histogram,
+    private readonly lag?: { maxNs: number; now: () => number },
   ) {}
   symbol(id: number, name: string): void {
     this.state.onSymbol(id, name);
@@ -46,6 +52,10 @@ export class MarketSink implements EventSink {
     this.hub.gap(j);
   }
   tick(t: TickEvent, symbol: string): void {
+    const lag = this.lag;
+    if (lag !== undefined && t.rx > 0 && lag.now() - t.rx > lag.maxNs) {
+      return this.hub.tickSkipped(t, symbol);
+    }
     this.hub.tickEvent(t, symbol);
     if (this.wire !== undefined && t.kind === "trade") {
       this.wire.record(wallNs() - (t.sec * 1e9 + t.nsec), 1);
