@@ -16,9 +16,9 @@
 import type { RunOptions } from "../cli/args.ts";
 import { FeedError, FeedState, type FeedStats, NativeFeed } from "../native/feed.ts";
 import { native } from "../native/lib.ts";
-import { PipelineHost, WorkerFailed } from "../pipeline/host.ts";
+import { nextTurn, PipelineHost, WorkerFailed } from "../pipeline/host.ts";
 import { snapshot } from "../pipeline/counters.ts";
-import { TickWant, WANT_ALL } from "../pipeline/shared.ts";
+import { WANT_ALL, wantOf } from "../pipeline/shared.ts";
 import { SymbolInterest } from "../pipeline/interest.ts";
 import { ringCounters } from "../ring/ring.ts";
 import type { LoadedModel } from "../anomaly/model.ts";
@@ -193,10 +193,7 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
       health: health(r),
       latency: r.host.latency,
       book: r.o.itch ? (symbol, depth) => r.host.book(symbol, depth) : undefined,
-      onDemand: (d) =>
-        r.host.setWant(
-          role.baseWant | (d.trades ? TickWant.trades : 0) | (d.quotes ? TickWant.quotes : 0),
-        ),
+      onDemand: (d) => r.host.setWant(wantOf(role.baseWant, d)),
       onInterest: interest && ((symbol) => interest.changed(symbol)),
     });
   } catch (e) {
@@ -266,13 +263,16 @@ async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promis
   return r;
 }
 
+const EVENTS_PER_PASS = 2048;
+
 /** Runs until the feed ends, a signal, or --duration. */
 function run(r: Running, signal?: AbortSignal) {
   const status = new StatusLine(r.o.quiet ? 0 : r.o.statusInterval);
-  let stamp = 0;
+  let stamp = 0, more = false;
   const loop = {
-    // woken by the Worker as soon as it publishes events; at least every 100 ms for the checks
-    wait: () => r.host.waitEvents(stamp, 100),
+    // woken by the Worker as soon as it publishes events; at least every 100 ms for the checks;
+    // a pass reads at most EVENTS_PER_PASS events, then socket writes get their turn
+    wait: () => more ? nextTurn() : r.host.waitEvents(stamp, 100),
     check: () => {
       if (r.host.failure) return { reason: "error" as StopReason, error: r.host.failure };
       const st = r.feed!.state();
@@ -285,7 +285,7 @@ function run(r: Running, signal?: AbortSignal) {
     pass: () => {
       stamp = r.host.eventStamp(); // before reading: a publish after this wakes the wait
       status.show(() => statusInput(r));
-      r.host.events.poll(r.fanout.handlers);
+      more = r.host.events.poll(r.fanout.handlers, EVENTS_PER_PASS) === EVENTS_PER_PASS;
       r.fanout.flush();
     },
   };

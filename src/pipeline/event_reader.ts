@@ -130,9 +130,9 @@ export class EventReader {
   };
 
   /** Delivers pending events; returns how many. */
-  poll(handlers: EventHandlers): number {
+  poll(handlers: EventHandlers, max?: number): number {
     this.h = handlers;
-    return this.ring.poll(this.onRecord);
+    return this.ring.poll(this.onRecord, max);
   }
 
   /** True once the writer closed the stream and all was read. */

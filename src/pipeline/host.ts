@@ -22,6 +22,7 @@ import { EventReader } from "./event_reader.ts";
 import { HIST_SLOTS, Histogram } from "./latency.ts";
 import { createInterest, createLatest } from "./shared.ts";
 import { native } from "../native/lib.ts";
+import { setImmediate } from "node:timers";
 
 /** What the host needs beyond the Worker's own settings. */
 export interface HostSettings {
@@ -44,6 +45,11 @@ export interface HostSettings {
     | "rows"
     | "books"
   >;
+}
+
+/** Resolves after one turn of the event loop (I/O included), in microseconds, not a timer's ms. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The pipeline Worker stopped with an error (the message says why, without its stack). */
@@ -140,10 +146,14 @@ export class PipelineHost {
   /**
    * Resolves as soon as the Worker publishes events after `stamp` was read
    * (no fixed-period timer on the way to subscribers), or after `timeoutMs`.
+   * When they are already there it still yields one event-loop turn: a
+   * resolved promise would resume in a microtask, and under a continuous
+   * feed socket writes and requests would never run (measured: 24 MB of
+   * WebSocket messages queued, none written, until the feed paused).
    */
   waitEvents(stamp: number, timeoutMs: number): Promise<unknown> {
     const w = Atomics.waitAsync(this.control, Ctl.events, stamp, timeoutMs);
-    return w.async ? w.value : Promise.resolve();
+    return w.async ? w.value : nextTurn();
   }
 
   /** Sets the word that tells the Worker which per-tick events are wanted (TickWant bits). */

@@ -44,6 +44,11 @@ export const TickWant = {
   lossless: 4,
 } as const;
 
+/** The `want` word: the role's own bits plus what subscribers want. */
+export function wantOf(base: number, d: { trades: boolean; quotes: boolean }): number {
+  return base | (d.trades ? TickWant.trades : 0) | (d.quotes ? TickWant.quotes : 0);
+}
+
 /** Per-tick events of every kind (an interest byte's value until the main thread sets it). */
 export const WANT_ALL = TickWant.trades | TickWant.quotes;
 
