@@ -20,7 +20,12 @@ const S = ScorerStat;
 
 self.onmessage = async (e: MessageEvent<ScorerStart>) => {
   const m = e.data;
-  const session = await ort.InferenceSession.create(m.model);
+  // one thread: this Worker is the scorer's thread; onnxruntime's own pool (one thread per core,
+  // spinning between runs) would compete with the pipeline Worker for the same cores
+  const session = await ort.InferenceSession.create(m.model, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   const ring = new RingConsumer(m.rows);
   const f64 = new Float64Array(m.rows, 0, m.rows.byteLength >> 3);
   const feats = new Float32Array(m.maxBatch * FEATURES);
