@@ -318,7 +318,7 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
     "max-tick-lag": {
       arg: "MS",
       help:
-        "a trade or quote the server would send more than MS\nafter it was received is skipped instead, counted per\nclient (error 4012, server.lag_dropped) (50)",
+        "a server more than MS behind the feed for longer than\nMS skips trades and quotes until it caught up, counted\nper client (error 4012, server.lag_dropped) (50)",
     },
     "no-http": { help: "run without the HTTP/WebSocket server" },
     version: { help: "print the version and the library's build, and exit" },

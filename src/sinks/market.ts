@@ -27,9 +27,12 @@ import { type Histogram, wallNs } from "../pipeline/latency.ts";
 export class MarketSink implements EventSink {
   /**
    * `wire`: records event-time-to-send latency of trades (--wire-latency).
-   * `lag`: a trade or quote received more than `maxNs` before `now()`
-   * (CLOCK_MONOTONIC ns) is skipped, counted per subscriber, so a server
-   * that fell behind catches up instead of queueing ever older ticks.
+   * `lag`: once the server has been more than `maxNs` behind the feed
+   * (receive time to `now()`, CLOCK_MONOTONIC ns) for longer than `maxNs`,
+   * trades and quotes are skipped, counted per subscriber, until it is
+   * within `maxNs / 2` again: an overloaded server catches up instead of
+   * queueing ever older ticks, while a stall it recovers from on its own
+   * (a descheduled thread) loses nothing.
    */
   constructor(
     private readonly state: MarketState,
@@ -37,6 +40,9 @@ export class MarketSink implements EventSink {
     private readonly wire?: Histogram,
     private readonly lag?: { maxNs: number; now: () => number },
   ) {}
+  /** when the server fell more than `lag.maxNs` behind (0 = it is not) */
+  private behindSince = 0;
+
   symbol(id: number, name: string): void {
     this.state.onSymbol(id, name);
   }
@@ -52,14 +58,20 @@ export class MarketSink implements EventSink {
     this.hub.gap(j);
   }
   tick(t: TickEvent, symbol: string): void {
-    const lag = this.lag;
-    if (lag !== undefined && t.rx > 0 && lag.now() - t.rx > lag.maxNs) {
+    if (this.lag !== undefined && t.rx > 0 && this.behind(t.rx, this.lag)) {
       return this.hub.tickSkipped(t, symbol);
     }
     this.hub.tickEvent(t, symbol);
     if (this.wire !== undefined && t.kind === "trade") {
       this.wire.record(wallNs() - (t.sec * 1e9 + t.nsec), 1);
     }
+  }
+  /** True while the server has been more than `maxNs` behind for longer than `maxNs`. */
+  private behind(rx: number, lag: { maxNs: number; now: () => number }): boolean {
+    const now = lag.now(), delay = now - rx;
+    if (delay <= lag.maxNs / 2) this.behindSince = 0;
+    else if (delay > lag.maxNs && this.behindSince === 0) this.behindSince = now;
+    return this.behindSince !== 0 && now - this.behindSince > lag.maxNs;
   }
   notice(j: NoticeJson): void {
     this.hub.notice("notice", j);
