@@ -264,7 +264,6 @@ async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promis
 }
 
 const EVENTS_PER_PASS = 2048;
-
 /** Runs until the feed ends, a signal, or --duration. */
 function run(r: Running, signal?: AbortSignal) {
   const status = new StatusLine(r.o.quiet ? 0 : r.o.statusInterval);
