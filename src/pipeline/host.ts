@@ -148,8 +148,7 @@ export class PipelineHost {
    * (no fixed-period timer on the way to subscribers), or after `timeoutMs`.
    * When they are already there it still yields one event-loop turn: a
    * resolved promise would resume in a microtask, and under a continuous
-   * feed socket writes and requests would never run (measured: 24 MB of
-   * WebSocket messages queued, none written, until the feed paused).
+   * feed socket writes and requests would never run until the feed paused.
    */
   waitEvents(stamp: number, timeoutMs: number): Promise<unknown> {
     const w = Atomics.waitAsync(this.control, Ctl.events, stamp, timeoutMs);
