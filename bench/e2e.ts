@@ -44,6 +44,7 @@ import {
   run,
   sleep,
   spawn,
+  threadSeconds,
   withVeth,
 } from "./lib/procs.ts";
 import { type CapacityRow, type IdleRow, markdown, type Row } from "./lib/e2e_report.ts";
@@ -333,6 +334,28 @@ async function capacity(): Promise<CapacityRow[]> {
   }
 }
 
+/** The three threads that used the most CPU between two samples, as shares of one core. */
+function busiest(
+  a: Map<number, { name: string; s: number }>,
+  b: Map<number, { name: string; s: number }>,
+  seconds: number,
+): { name: string; core_share: number }[] {
+  return [...b].map(([tid, t]) => ({ name: t.name, s: t.s - (a.get(tid)?.s ?? 0) }))
+    .sort((x, y) => y.s - x.s).slice(0, 3)
+    .map((t) => ({
+      name: THREAD_NAMES[t.name] ?? t.name,
+      core_share: Number((t.s / Math.max(seconds, 1e-9)).toFixed(2)),
+    }));
+}
+
+/** Deno names Workers by start order: the pipeline's first, the scorer's second. */
+const THREAD_NAMES: Record<string, string> = {
+  "worker-1": "pipeline Worker",
+  "worker-2": "scorer Worker",
+  "tw-rx": "receive thread",
+  deno: "main thread",
+};
+
 async function replay(pcap: string, stage: "bars" | "bars+anomaly"): Promise<CapacityRow> {
   const eal = `--no-huge --no-pci --no-shconf -m 1024 --vdev=net_pcap0,rx_pcap=${pcap}`;
   const p = spawn([
@@ -345,9 +368,13 @@ async function replay(pcap: string, stage: "bars" | "bars+anomaly"): Promise<Cap
     ...(stage === "bars" ? ["--no-anomaly"] : []),
   ], /feed running/);
   await p.ready;
-  const t0 = performance.now(), c0 = cpuSeconds(p.pid);
-  let cpu = 0;
-  const poll = setInterval(() => cpu = cpuSeconds(p.pid) - c0 || cpu, 200);
+  const t0 = performance.now(), c0 = cpuSeconds(p.pid), th0 = threadSeconds(p.pid);
+  let cpu = 0, th = th0, tLast = t0;
+  const poll = setInterval(() => {
+    cpu = cpuSeconds(p.pid) - c0 || cpu;
+    const now = threadSeconds(p.pid);
+    if (now.size > 0) [th, tLast] = [now, performance.now()];
+  }, 200);
   await p.exited; // the replay ends by itself at the end of the capture
   const out = (await p.stop()).stdout;
   clearInterval(poll);
@@ -360,6 +387,7 @@ async function replay(pcap: string, stage: "bars" | "bars+anomaly"): Promise<Cap
     seconds: Number(wall.toFixed(3)),
     ticks_per_s: Math.round(sum.ticks / wall),
     cpu_s_per_m_ticks: Number((cpu / Math.max(sum.ticks / 1e6, 1e-9)).toFixed(3)),
+    threads: busiest(th0, th, (tLast - t0) / 1000),
     model: sum.model ?? null,
   };
   log(`capacity ${stage}: ${row.ticks} ticks in ${row.seconds} s = ${row.ticks_per_s}/s`);

@@ -56,6 +56,8 @@ export interface CapacityRow {
   seconds: number;
   ticks_per_s: number;
   cpu_s_per_m_ticks: number;
+  /** the busiest threads while the replay ran: name and share of one core */
+  threads?: { name: string; core_share: number }[];
   model: unknown;
 }
 
@@ -222,10 +224,12 @@ export function markdown(rep: Report): string {
     "",
     "## Capacity (flat-out DPDK net_pcap replay, 32 ticks per frame, --policy block)",
     "",
-    "| stage | ticks | drops | seconds | ticks/s | CPU s/M ticks |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| stage | ticks | drops | seconds | ticks/s | CPU s/M ticks | busiest threads (share of a core) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rep.capacity.map((c) =>
-      `| ${c.stage} | ${c.ticks} | ${c.drops} | ${c.seconds} | ${c.ticks_per_s} | ${c.cpu_s_per_m_ticks} |`
+      `| ${c.stage} | ${c.ticks} | ${c.drops} | ${c.seconds} | ${c.ticks_per_s} | ${c.cpu_s_per_m_ticks} | ${
+        (c.threads ?? []).map((t) => `${t.name} ${(t.core_share * 100).toFixed(0)} %`).join(", ")
+      } |`
     ),
     "",
     "## Targets (issue 13), this run",

@@ -93,6 +93,22 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds so far of each thread of a process, by thread id (with its name). */
+export function threadSeconds(pid: number): Map<number, { name: string; s: number }> {
+  const out = new Map<number, { name: string; s: number }>();
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/stat`);
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(Number(t.name), { name, s: (Number(f[11]) + Number(f[12])) / CLK_TCK });
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* the process ended */ }
+  return out;
+}
+
 /** Peak resident set (VmHWM) and current RSS of a process, in bytes. */
 export function memory(pid: number): { rss: number; peak: number } {
   try {

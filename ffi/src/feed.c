@@ -364,6 +364,8 @@ TW_API tw_feed *tw_feed_start(const char *kind, void *mem, uint64_t len,
     feed_free(f);
     return NULL;
   }
+  /* named for top -H and the bench's per-thread CPU; a failure only loses the name */
+  (void)pthread_setname_np(f->thread, "tw-rx");
   pthread_mutex_lock(&f->mu);
   while (f->started == 0) pthread_cond_wait(&f->cv, &f->mu);
   int ok = f->started > 0;
