@@ -372,8 +372,9 @@ async function replay(pcap: string, stage: "bars" | "bars+anomaly"): Promise<Cap
   let cpu = 0, th = th0, tLast = t0;
   const poll = setInterval(() => {
     cpu = cpuSeconds(p.pid) - c0 || cpu;
+    // merged: a thread that already ended keeps its last reading
     const now = threadSeconds(p.pid);
-    if (now.size > 0) [th, tLast] = [now, performance.now()];
+    if (now.size > 0) [th, tLast] = [new Map([...th, ...now]), performance.now()];
   }, 200);
   await p.exited; // the replay ends by itself at the end of the capture
   const out = (await p.stop()).stdout;
