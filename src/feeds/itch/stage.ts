@@ -136,7 +136,7 @@ export class ItchStage {
     }
     if (res === MoldResult.duplicate) return st.duplicate(line);
     if (line === Line.recovery) st.noteRecovered(mold.seq + mold.skip, mold.seq + count - 1);
-    this.ticks.begin(rxLo, rxHi);
+    this.ticks.begin(rxLo, rxHi, this.dv);
     this.messages(off + MOLD.header, off + len, count, mold.skip);
     this.ticks.flush();
     this.filler?.drain();
@@ -176,7 +176,7 @@ export class ItchStage {
     }
     const dv = this.dv;
     this.locate = dv.getUint16(p + M.locate);
-    this.ticks.ts[0] = dv.getUint16(p + M.tsHi) * TWO32 + dv.getUint32(p + M.tsLo); // converted when used
+    this.ticks.at = p; // its time is read only if it makes a tick
     this.dispatch(type, p);
   }
 

@@ -12,7 +12,7 @@
  * import { ItchStats } from "./stats.ts";
  * const out = new ItchTicks("2012-06-21", () => {}, new ItchStats());
  * out.symLo[7] = 0x4c505141; // "AAPL"
- * out.begin(0, 0);
+ * out.begin(0, 0, new DataView(new ArrayBuffer(64))); // a message at 0 of the packet
  * out.trade(7, 5_850_000, 100, 0);
  * out.flush();
  * console.log(out.ticksOut); // 1
@@ -23,11 +23,12 @@ import type { RecordHandler } from "../../ring/ring.ts";
 import { FrameWriter } from "../../wire/frame_writer.ts";
 import { TickKind } from "../../wire/enums.ts";
 import { ItchClock } from "./clock.ts";
+import { M } from "./spec.ts";
 import type { Book } from "./book.ts";
 import type { BboWriter } from "./bbo_out.ts";
 import type { ItchStats } from "./stats.ts";
 
-const TRADE = TickKind.Trade, QUOTE = TickKind.Quote;
+const TRADE = TickKind.Trade, QUOTE = TickKind.Quote, TWO32 = 4294967296;
 const MAX_TICKS = 512;
 
 /** Trade and quote ticks of the ITCH stage, framed for the consumer. */
@@ -35,8 +36,9 @@ export class ItchTicks {
   /** symbol words by stock locate (0 = not known yet) */
   readonly symLo = new Uint32Array(65536);
   readonly symHi = new Uint32Array(65536);
-  /** the current message's ITCH time (a typed slot: a double field would box) */
-  readonly ts = new Float64Array(1);
+  /** where the current message starts in the packet (its time is read when a tick needs it) */
+  at = 0;
+  private dv: DataView = new DataView(new ArrayBuffer(0));
   /** true after an unrecovered gap: the books may be wrong */
   stale = false;
   bbo?: BboWriter;
@@ -57,8 +59,9 @@ export class ItchTicks {
     this.clock = new ItchClock(date);
   }
 
-  /** Starts the frame of a packet received at rx (CLOCK_MONOTONIC ns halves). */
-  begin(rxLo: number, rxHi: number): void {
+  /** Starts the frame of a packet (in `dv`) received at rx (CLOCK_MONOTONIC ns halves). */
+  begin(rxLo: number, rxHi: number, dv: DataView): void {
+    this.dv = dv;
     this.rx[0] = rxLo;
     this.rx[1] = rxHi;
     this.frame.begin(1, this.ticksOut + 1);
@@ -71,7 +74,7 @@ export class ItchTicks {
       return;
     }
     this.stats.trades++;
-    this.clock.set(this.ts[0]);
+    this.setClock();
     if (this.frame.full) this.flush();
     this.frame.tick(this.clock.utc, this.symLo[L], this.symHi[L], TRADE, side, price, shares, 0, 0);
   }
@@ -91,13 +94,19 @@ export class ItchTicks {
     last[k + 2] = ask;
     last[k + 3] = askSize;
     this.stats.quotes++;
-    this.clock.set(this.ts[0]);
+    this.setClock();
     const lo = this.symLo[L], hi = this.symHi[L], utc = this.clock.utc;
     this.bbo?.line(lo, hi, utc, bid, bidSize, ask, askSize, this.stale);
     if (lo === 0) return;
     if (this.frame.full) this.flush();
     const bidPx = bid < 0 ? 0 : bid, askPx = ask < 0 ? 0 : ask;
     this.frame.tick(utc, lo, hi, QUOTE, 0, bidPx, bidSize, askPx, askSize);
+  }
+
+  /** The clock at the current message's ITCH time (nanoseconds since New York midnight). */
+  private setClock(): void {
+    const dv = this.dv, at = this.at;
+    this.clock.set(dv.getUint16(at + M.tsHi) * TWO32 + dv.getUint32(at + M.tsLo));
   }
 
   /** Hands the ticks written so far to the consumer as one frame. */
