@@ -377,3 +377,28 @@ export async function gcProbe(script: string, mode: string): Promise<Probe> {
     bars: summary.bars,
   };
 }
+
+/** A WebSocket client of a tickwire server (its http URL) collecting every JSON message. */
+export async function wsClient<M = Record<string, unknown>>(url: string) {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + "/v1/stream");
+  const got: M[] = [];
+  ws.onmessage = (e) => got.push(JSON.parse(e.data as string));
+  await new Promise((r, j) => {
+    ws.onopen = r;
+    ws.onerror = j;
+  });
+  return { ws, got };
+}
+
+/** Waits until `cond()` holds, checking every 20 ms; throws after `ms`. */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

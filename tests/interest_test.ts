@@ -5,7 +5,7 @@
  * symbol subscribed to after the pipeline already knew it.
  */
 import assert from "node:assert/strict";
-import { deno, lastJson, startUdpTickwire } from "./helpers.ts";
+import { deno, lastJson, startUdpTickwire, until, wsClient } from "./helpers.ts";
 
 interface Msg {
   type: string;
@@ -14,23 +14,8 @@ interface Msg {
 }
 
 async function client(url: string) {
-  const ws = new WebSocket(url.replace(/^http/, "ws") + "/v1/stream");
-  const got: Msg[] = [];
-  ws.onmessage = (e) => got.push(JSON.parse(e.data as string));
-  await new Promise((r, j) => {
-    ws.onopen = r;
-    ws.onerror = j;
-  });
-  const trades = () => got.filter((m) => m.type === "trade");
-  return { ws, got, trades };
-}
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const c = await wsClient<Msg>(url);
+  return { ...c, trades: () => c.got.filter((m) => m.type === "trade") };
 }
 
 /** Waits until `n()` has not changed for `quietMs`. */
@@ -54,10 +39,14 @@ Deno.test("per-symbol interest: only subscribed symbols' trades reach the main t
       ...["--symbols", "16", "--quiet"],
     ]);
     // MSFT is known to the pipeline (its byte says: nobody) before B subscribes
-    await until(async () => {
-      const r = await fetch(`${bg.url()}/v1/symbols`);
-      return JSON.stringify(await r.json()).includes('"MSFT"');
-    }, "MSFT in /v1/symbols");
+    await until(
+      async () => {
+        const r = await fetch(`${bg.url()}/v1/symbols`);
+        return JSON.stringify(await r.json()).includes('"MSFT"');
+      },
+      "MSFT in /v1/symbols",
+      20_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const b = await client(bg.url());
     b.ws.send(JSON.stringify({ op: "subscribe", id: 2, channels: ["trades"], symbols: ["MSFT"] }));

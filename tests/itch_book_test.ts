@@ -16,6 +16,8 @@ import {
   launchChromium,
   lobsterFile,
   startTickwire,
+  until,
+  wsClient,
 } from "./helpers.ts";
 
 const DATE = "2012-06-21";
@@ -57,31 +59,11 @@ function sendDay(sym: string, port: number, rate: number, extra: string[] = []) 
   ]);
 }
 
-/** A WebSocket client collecting every message. */
-async function wsClient(url: string) {
-  const ws = new WebSocket(url.replace(/^http/, "ws") + "/v1/stream");
-  const got: BookMsg[] = [];
-  ws.onmessage = (e) => got.push(JSON.parse(e.data as string));
-  await new Promise((r, j) => {
-    ws.onopen = r;
-    ws.onerror = j;
-  });
-  return { ws, got };
-}
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 Deno.test("book over REST and the WebSocket book channel equals an independent book", async () => {
   const { tw, port } = await itchServer();
   try {
     const url = tw.url();
-    const { ws, got } = await wsClient(url);
+    const { ws, got } = await wsClient<BookMsg>(url);
     ws.send(JSON.stringify({
       op: "subscribe",
       id: 1,
@@ -122,7 +104,7 @@ Deno.test("book over REST and the WebSocket book channel equals an independent b
       assert.equal(res.status, status, path);
       assert.equal((await res.json()).code, code, path);
     }
-    const c2 = await wsClient(url);
+    const c2 = await wsClient<BookMsg>(url);
     c2.ws.send(JSON.stringify({ op: "subscribe", id: 7, channels: ["book"], symbols: ["*"] }));
     await until(() => c2.got.some((m) => m.type === "error"), "an error");
     assert.equal(c2.got.find((m) => m.type === "error")!.code, 4004);
@@ -154,7 +136,7 @@ Deno.test("without --protocol itch: no books, clearly", async () => {
     const r = await fetch(`${tw.url()}/v1/book/SYM0`);
     assert.equal(r.status, 404);
     assert.equal((await r.json()).code, "no_books");
-    const { ws, got } = await wsClient(tw.url());
+    const { ws, got } = await wsClient<BookMsg>(tw.url());
     ws.send(JSON.stringify({ op: "subscribe", id: 4, channels: ["book"], symbols: ["SYM0"] }));
     await until(() => got.some((m) => m.type === "error"), "an error");
     assert.equal(got.find((m) => m.type === "error")!.code, 4003);

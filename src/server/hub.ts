@@ -51,7 +51,6 @@ import {
 } from "./delivery.ts";
 import { type ReplaySource, startReplay } from "./replay.ts";
 import { timingSafeEqual } from "./auth.ts";
-
 import { type DemandListener, TickDemand } from "./demand.ts";
 
 export { CLOSE_SLOW } from "./delivery.ts";
