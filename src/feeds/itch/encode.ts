@@ -58,7 +58,14 @@ export function stockDirectory(c: Common & { stock: string }): Uint8Array {
 export function addOrder(
   c: Common & { ref: number; side: "B" | "S"; shares: number; stock: string; price: number },
 ): Uint8Array {
-  const [b, dv] = start("A", c);
+  return orderFields(start("A", c), c);
+}
+
+/** The fields A and P share: reference, side, shares, stock, price (offsets 11-35). */
+function orderFields(
+  [b, dv]: [Uint8Array, DataView],
+  c: { ref: number; side: "B" | "S"; shares: number; stock: string; price: number },
+): Uint8Array {
   u64(dv, 11, c.ref);
   b[19] = c.side.charCodeAt(0);
   dv.setUint32(20, c.shares);
@@ -102,14 +109,10 @@ export function tradeNonCross(
     match: number;
   },
 ): Uint8Array {
-  const [b, dv] = start("P", c);
-  u64(dv, 11, c.ref);
-  b[19] = c.side.charCodeAt(0);
-  dv.setUint32(20, c.shares);
-  text(b, 24, c.stock, 8);
-  dv.setUint32(32, c.price);
-  u64(dv, 36, c.match);
-  return b;
+  const msg = start("P", c);
+  orderFields(msg, c);
+  u64(msg[1], 36, c.match);
+  return msg[0];
 }
 
 /** Q: cross trade. */
