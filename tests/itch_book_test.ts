@@ -190,36 +190,53 @@ Deno.test({
   },
 });
 
-Deno.test("book side: a million random adds and removes agree with a Map of levels", async () => {
-  const { BookSide, Change } = await import("../src/feeds/itch/book.ts");
+/** The side API both level stores share. */
+interface Side {
+  add(price: number, shares: number): boolean;
+  remove(price: number, shares: number, gone: boolean): number;
+  bestPrice(): number;
+  eachTop(depth: number, fn: (price: number, shares: number, orders: number) => void): number;
+  readonly live: number;
+}
+
+/**
+ * A million random adds and removes on a side, checked against a Map of
+ * levels: the BBO-change result of every call, and the top 20 levels, the
+ * best price and the level count every 9,973 operations. `price(op, rand)`
+ * makes the price of an add.
+ */
+async function checkSide(
+  make: (sign: number) => Side,
+  price: (op: number, rand: (n: number) => number) => number,
+): Promise<Side[]> {
+  const { Change } = await import("../src/feeds/itch/book.ts");
   let seed = 7;
   const rand = (n: number) => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return seed % n;
   };
+  const sides: Side[] = [];
   for (const sign of [1, -1]) {
-    const side = new BookSide(sign), ref = new Map<number, [number, number]>();
+    const side = make(sign), ref = new Map<number, [number, number]>();
     const live: [number, number][] = []; // open orders: price, shares
     for (let op = 0; op < 1_000_000; op++) {
-      // prices drift so new ones keep coming and old slots empty (compaction runs)
-      const base = 10_000 + Math.floor(op / 2000) * 100;
       if (live.length === 0 || rand(100) < 52) {
-        const price = base + rand(60) * 100, shares = 1 + rand(500);
+        const p = price(op, rand), shares = 1 + rand(500);
         const before = side.bestPrice();
         // true exactly when the best bid/offer changes: at or better than the best
-        assert.equal(side.add(price, shares), before < 0 || sign * (price - before) >= 0);
-        live.push([price, shares]);
-        const v = ref.get(price) ?? [0, 0];
-        ref.set(price, [v[0] + shares, v[1] + 1]);
+        assert.equal(side.add(p, shares), before < 0 || sign * (p - before) >= 0, `op ${op}`);
+        live.push([p, shares]);
+        const v = ref.get(p) ?? [0, 0];
+        ref.set(p, [v[0] + shares, v[1] + 1]);
       } else {
-        const k = rand(live.length), [price, shares] = live[k];
+        const k = rand(live.length), [p, shares] = live[k];
         live[k] = live[live.length - 1];
         live.pop();
-        const atBest = side.bestPrice() === price;
-        assert.equal(side.remove(price, shares, true), atBest ? Change.best : Change.none);
-        const v = ref.get(price)!;
-        if (v[1] === 1) ref.delete(price);
-        else ref.set(price, [v[0] - shares, v[1] - 1]);
+        const atBest = side.bestPrice() === p;
+        assert.equal(side.remove(p, shares, true), atBest ? Change.best : Change.none, `op ${op}`);
+        const v = ref.get(p)!;
+        if (v[1] === 1) ref.delete(p);
+        else ref.set(p, [v[0] - shares, v[1] - 1]);
       }
       if (op % 9973 === 0 || op === 999_999) {
         const want = [...ref].sort((a, b) => sign * (b[0] - a[0])).slice(0, 20)
@@ -231,6 +248,32 @@ Deno.test("book side: a million random adds and removes agree with a Map of leve
         assert.equal(side.live, ref.size);
       }
     }
-    assert.ok(side.n < 4 * Math.max(side.live, 64) + 256, "emptied slots are compacted");
+    sides.push(side);
   }
+  return sides;
+}
+
+Deno.test("sorted levels: a million random adds and removes agree with a Map of levels", async () => {
+  const { SortedLevels } = await import("../src/feeds/itch/levels.ts");
+  // prices drift so new ones keep coming and old slots empty (compaction runs)
+  const sides = await checkSide(
+    (sign) => new SortedLevels(sign),
+    (op, rand) => 10_000 + Math.floor(op / 2000) * 100 + rand(60) * 100,
+  );
+  for (const s of sides as InstanceType<typeof SortedLevels>[]) {
+    assert.ok(s.n < 4 * Math.max(s.live, 64) + 256, "emptied slots are compacted");
+  }
+});
+
+Deno.test("book side: a million random adds and removes agree with a Map of levels", async () => {
+  const { BookSide } = await import("../src/feeds/itch/book.ts");
+  // whole cents drifting over $50 (the window moves, then its far side goes
+  // to the fallback), 3 % sub-penny prices and 2 % up to $800 away: every
+  // add and remove crosses between the window and the fallback somewhere
+  await checkSide((sign) => new BookSide(sign), (op, rand) => {
+    const cents = 100_000 + Math.floor(op / 200) * 2 + rand(60), r = rand(100);
+    if (r < 3) return cents * 100 + 1 + rand(99);
+    if (r < 5) return (cents + 20_000 - rand(80_000)) * 100;
+    return cents * 100;
+  });
 });

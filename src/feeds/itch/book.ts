@@ -1,9 +1,11 @@
 /**
  * Price levels per stock and side, aggregated from orders: shares and
- * order count per price. A side is a sorted typed array with the best
- * price at the end; emptied levels keep their slots and a small cache maps
- * recent prices to slots, so most messages neither bisect nor shift.
- * Arrays grow by doubling (rarely, amortised), never per message.
+ * order count per price. A side keeps its levels in a window of whole-cent
+ * slots indexed by price, so a message finds its level with one
+ * subtraction and one division, and a new price shifts nothing; the few
+ * prices the window cannot hold (sub-penny, or far from the rest of the
+ * side) live in a sorted fallback (`SortedLevels`). Memory grows by
+ * doubling the window (at most `MAX_SLOTS` slots a side), never per message.
  *
  * @example
  * ```ts
@@ -15,104 +17,102 @@
  * @module
  */
 import { SIDE_BUY } from "./spec.ts";
+import { Change, SortedLevels } from "./levels.ts";
 
-/** What a removal did to a side. */
-export const Change = { none: 0, best: 1, missing: -1 } as const;
+export { Change };
 
-/** Slots of a side's price cache (direct-mapped by price tick). */
-const CACHE = 64;
+/** Price units (1/10,000 dollar) per slot of the window: one cent. */
+const TICK = 100;
+/** Slots of a side's first window, and the most it grows to (4,096 cents: $40.96). */
+const FIRST_SLOTS = 64, MAX_SLOTS = 4096;
+/** Window moves that need no adds in between: the first placement and one per doubling. */
+const FREE_MOVES = Math.log2(MAX_SLOTS / FIRST_SLOTS) + 1;
 
 /**
- * One side of a book. Keys sort ascending with the best last (bids: price;
- * asks: -price). A level that empties keeps its slot (prices come back), so
- * only a price never seen before shifts memory; emptied slots are dropped
- * when they outnumber live ones 3 to 1. A small direct-mapped cache maps
- * recent prices to slots, so most lookups skip the bisection.
+ * One side of a book. Keys order levels best last (bids: key = price; asks:
+ * key = -price). Slot i of the window holds the level with key
+ * `base + i * TICK`; `top` is the best slot with orders. A bitmap of slots
+ * with orders finds the next best in a few word reads when the best empties.
+ * An on-grid price outside the window moves the window over it (doubling
+ * it, up to MAX_SLOTS), unless the side's levels would then span more than
+ * the window can: such prices, and prices off the cent grid, go to `other`.
+ * A move copies the window, so beyond the first FREE_MOVES one waits for
+ * an eighth of the window's slot count in adds outside it (at most eight
+ * copied slots per such add, whatever the feed does); until then prices go
+ * to `other`, and the next move takes back those that fit.
  */
 export class BookSide {
-  keys = new Float64Array(16);
-  shares = new Float64Array(16);
-  orders = new Uint32Array(16);
-  /** slots in use (levels with orders, and emptied ones) */
-  n = 0;
-  /** levels with orders */
-  live = 0;
-  /** slot of the best level with orders, -1 when the side is empty */
-  top = -1;
-  private readonly cacheKey = new Float64Array(CACHE).fill(NaN);
-  private readonly cacheSlot = new Int32Array(CACHE);
+  private shares = new Float64Array(FIRST_SLOTS);
+  private orders = new Uint32Array(FIRST_SLOTS);
+  private bits = new Uint32Array(FIRST_SLOTS / 32);
+  /** key of slot 0; NaN until the first level (then the window is placed around it) */
+  private base = NaN;
+  /** best slot with orders, -1 when the window has none */
+  private top = -1;
+  /** levels with orders in the window */
+  private inWindow = 0;
+  /** window moves this session, and on-grid adds outside the window since the last */
+  private moves = 0;
+  private outside = 0;
+  /** levels outside the window (made on first need) */
+  private other?: SortedLevels;
+
   /** 1 for bids, -1 for asks */
   constructor(readonly sign: number) {}
 
+  /** Levels with orders. */
+  get live(): number {
+    return this.inWindow + (this.other?.live ?? 0);
+  }
+
+  /** Key of the best level with orders, -Infinity when the side is empty. */
+  private bestKey(): number {
+    const w = this.top < 0 ? -Infinity : this.base + this.top * TICK, o = this.other;
+    return o === undefined || o.live === 0 ? w : Math.max(w, o.bestKey());
+  }
+
   /** Best price (dollars x 10,000), or -1 when empty. */
   bestPrice(): number {
-    return this.top < 0 ? -1 : this.keys[this.top] * this.sign;
+    const k = this.bestKey();
+    return k === -Infinity ? -1 : k * this.sign;
   }
+
   /** Shares at the best price (0 when empty). */
   bestShares(): number {
+    const o = this.other;
+    if (
+      o !== undefined && o.live > 0 && (this.top < 0 || o.bestKey() > this.base + this.top * TICK)
+    ) {
+      return o.bestShares();
+    }
     return this.top < 0 ? 0 : this.shares[this.top];
   }
 
-  /**
-   * Calls `fn(price, shares, orders)` for the best `depth` levels with
-   * orders, best first; returns how many (for snapshots, not per message).
-   */
-  eachTop(depth: number, fn: (price: number, shares: number, orders: number) => void): number {
-    let k = 0;
-    for (let i = this.top; i >= 0 && k < depth; i--) {
-      if (this.orders[i] === 0) continue;
-      fn(this.keys[i] * this.sign, this.shares[i], this.orders[i]);
-      k++;
-    }
-    return k;
-  }
-
-  /** Slot of the level with `key`, or -(insertion point) - 1. */
-  private find(key: number): number {
-    const c = ((key / 100) | 0) & (CACHE - 1);
-    if (this.cacheKey[c] === key) return this.cacheSlot[c];
-    const k = this.keys;
-    let lo = 0, hi = this.n - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1, v = k[mid];
-      if (v === key) {
-        this.cacheKey[c] = key;
-        this.cacheSlot[c] = mid;
-        return mid;
-      }
-      if (v < key) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -lo - 1;
+  /** Window slot of `key`, or -1 when the window does not hold it. */
+  private slot(key: number): number {
+    const i = (key - this.base) / TICK;
+    return (i >>> 0) === i && i < this.shares.length ? i : -1;
   }
 
   /** Adds one order of `shares` at `price`; true when it is at the best level (BBO changed). */
   add(price: number, shares: number): boolean {
     const key = price * this.sign;
-    let i = this.find(key);
-    if (i < 0) i = this.insert(-i - 1, key);
-    if (this.orders[i] === 0) this.live++;
+    let i = this.slot(key);
+    if (i < 0 && this.place(key)) i = this.slot(key);
+    if (i < 0) {
+      const atBest = this.other!.add(price, shares);
+      return atBest && (this.top < 0 || key > this.base + this.top * TICK);
+    }
+    if (this.orders[i] === 0) {
+      this.inWindow++;
+      this.bits[i >>> 5] |= 1 << (i & 31);
+    }
     this.shares[i] += shares;
     this.orders[i]++;
     if (i < this.top) return false;
     this.top = i;
-    return true;
-  }
-
-  /** A new price: its slot, made by shifting the slots above it up by one. */
-  private insert(i: number, key: number): number {
-    if (this.n === this.keys.length) this.grow();
-    const n = this.n;
-    this.keys.copyWithin(i + 1, i, n);
-    this.shares.copyWithin(i + 1, i, n);
-    this.orders.copyWithin(i + 1, i, n);
-    this.keys[i] = key;
-    this.shares[i] = 0;
-    this.orders[i] = 0;
-    this.n = n + 1;
-    if (this.top >= i) this.top++;
-    this.cacheKey.fill(NaN); // slots above i moved
-    return i;
+    const o = this.other;
+    return o === undefined || o.live === 0 || key >= o.bestKey();
   }
 
   /**
@@ -122,57 +122,139 @@ export class BookSide {
    * inconsistency).
    */
   remove(price: number, shares: number, gone: boolean): number {
-    const i = this.find(price * this.sign);
-    if (i < 0 || this.orders[i] === 0) return Change.missing;
-    const best = i === this.top ? Change.best : Change.none;
+    const key = price * this.sign, i = this.slot(key);
+    if (i < 0) return this.removeOther(price, shares, gone, key);
+    if (this.orders[i] === 0) return Change.missing;
+    const o = this.other;
+    const best = i === this.top && (o === undefined || o.live === 0 || key > o.bestKey());
     this.shares[i] -= shares;
     if (gone) this.orders[i]--;
     if (this.orders[i] === 0 || this.shares[i] <= 0) {
       this.shares[i] = 0;
       this.orders[i] = 0;
-      this.live--;
-      if (i === this.top) {
-        let t = i - 1;
-        while (t >= 0 && this.orders[t] === 0) t--;
-        this.top = t;
-      }
-      if (this.n - this.live > 256 && this.n > 4 * this.live) this.compact();
+      this.inWindow--;
+      this.bits[i >>> 5] &= ~(1 << (i & 31));
+      if (i === this.top) this.top = this.below(i);
     }
-    return best;
+    return best ? Change.best : Change.none;
   }
 
-  /** Drops emptied slots (amortised: when they outnumber live ones 3 to 1). */
-  private compact(): void {
-    const k = this.keys, s = this.shares, o = this.orders;
+  private removeOther(price: number, shares: number, gone: boolean, key: number): number {
+    const o = this.other;
+    if (o === undefined) return Change.missing;
+    const ch = o.remove(price, shares, gone);
+    if (ch !== Change.best) return ch;
+    return this.top < 0 || key > this.base + this.top * TICK ? Change.best : Change.none;
+  }
+
+  /** The highest slot below `i` with orders, -1 when none (a bitmap scan). */
+  private below(i: number): number {
+    const bits = this.bits;
+    let w = i >>> 5, m = bits[w] & ((1 << (i & 31)) - 1);
+    while (m === 0) {
+      if (--w < 0) return -1;
+      m = bits[w];
+    }
+    return (w << 5) + 31 - Math.clz32(m);
+  }
+
+  /** The lowest slot with orders (the window holds at least one). */
+  private lowest(): number {
+    const bits = this.bits;
     let w = 0;
-    for (let r = 0; r < this.n; r++) {
-      if (o[r] === 0) continue;
-      k[w] = k[r];
-      s[w] = s[r];
-      o[w] = o[r];
-      w++;
+    while (bits[w] === 0) w++;
+    const m = bits[w];
+    return (w << 5) + 31 - Math.clz32(m & -m);
+  }
+
+  /**
+   * Moves (and doubles) the window so it holds `key` and every level it
+   * holds now; false when `key` must go to the fallback instead.
+   */
+  private place(key: number): boolean {
+    if (key % TICK !== 0) return this.fallback();
+    if (this.moves >= FREE_MOVES && ++this.outside < this.shares.length >>> 3) {
+      return this.fallback();
     }
-    this.n = w;
-    this.top = w - 1;
-    this.cacheKey.fill(NaN);
+    let size = this.shares.length, base = key - (size >>> 1) * TICK;
+    if (this.inWindow > 0) {
+      const lo = Math.min(key, this.base + this.lowest() * TICK);
+      const hi = Math.max(key, this.base + this.top * TICK);
+      const span = (hi - lo) / TICK + 1;
+      size = Math.min(MAX_SLOTS, size * 2);
+      while (size < span * 2 && size < MAX_SLOTS) size *= 2;
+      if (span > size) return this.fallback();
+      base = lo - Math.floor((size - span) / 2) * TICK;
+    }
+    this.rebuild(size, base);
+    this.moves++;
+    this.outside = 0;
+    return true;
   }
 
-  private grow(): void {
-    const cap = this.keys.length * 2;
-    const k = new Float64Array(cap), s = new Float64Array(cap), o = new Uint32Array(cap);
-    k.set(this.keys);
-    s.set(this.shares);
-    o.set(this.orders);
-    this.keys = k;
-    this.shares = s;
-    this.orders = o;
+  /** Copies the window's levels into `size` slots from key `base`, then pulls in fallback levels that fit. */
+  private rebuild(size: number, base: number): void {
+    const shares = new Float64Array(size), orders = new Uint32Array(size);
+    const bits = new Uint32Array(size / 32), shift = (this.base - base) / TICK;
+    for (let i = 0; i < this.shares.length; i++) {
+      if (this.orders[i] === 0) continue;
+      shares[i + shift] = this.shares[i];
+      orders[i + shift] = this.orders[i];
+      bits[(i + shift) >>> 5] |= 1 << ((i + shift) & 31);
+    }
+    this.shares = shares;
+    this.orders = orders;
+    this.bits = bits;
+    this.base = base;
+    this.top = this.top < 0 ? -1 : this.top + shift;
+    this.other?.moveOut((k, s, n) => {
+      const i = this.slot(k);
+      if (i < 0) return false;
+      shares[i] = s;
+      orders[i] = n;
+      bits[i >>> 5] |= 1 << (i & 31);
+      this.inWindow++;
+      if (i > this.top) this.top = i;
+      return true;
+    });
   }
 
+  private fallback(): false {
+    this.other ??= new SortedLevels(this.sign);
+    return false;
+  }
+
+  /**
+   * Calls `fn(price, shares, orders)` for the best `depth` levels with
+   * orders, best first; returns how many (for snapshots, not per message).
+   */
+  eachTop(depth: number, fn: (price: number, shares: number, orders: number) => void): number {
+    const o = this.other;
+    let k = 0, i = this.top, j = o === undefined ? -1 : o.below(o.n);
+    for (; k < depth && (i >= 0 || j >= 0); k++) {
+      const wk = i < 0 ? -Infinity : this.base + i * TICK;
+      if (j >= 0 && o!.keys[j] > wk) {
+        fn(o!.keys[j] * this.sign, o!.shares[j], o!.orders[j]);
+        j = o!.below(j);
+      } else {
+        fn(wk * this.sign, this.shares[i], this.orders[i]);
+        i = this.below(i);
+      }
+    }
+    return k;
+  }
+
+  /** Forgets every level (a new session); the window is placed again by the next order. */
   clear(): void {
-    this.n = 0;
-    this.live = 0;
+    this.shares.fill(0);
+    this.orders.fill(0);
+    this.bits.fill(0);
+    this.base = NaN;
     this.top = -1;
-    this.cacheKey.fill(NaN);
+    this.inWindow = 0;
+    this.moves = 0;
+    this.outside = 0;
+    this.other?.clear();
   }
 }
 

@@ -21,6 +21,8 @@ const NS = 1e9, TWO_AM_NS = 2 * 3600 * NS;
 export class ItchClock {
   /** UTC seconds and nanoseconds of the last `set` (typed slots: double fields would box) */
   readonly utc = new Float64Array(2);
+  /** ITCH time (ns) at which the last converted second starts (none yet: -1 s) */
+  private readonly sec = new Float64Array([-NS]);
   private readonly midnight: number;
   private readonly afterTwo: number;
 
@@ -31,8 +33,15 @@ export class ItchClock {
 
   /** Sets `utc` from `ts` ns after New York midnight. */
   set(ts: number): void {
+    const sec = this.sec;
+    // messages come in time order, mostly many per second: the division only when the second changes
+    if (ts >= sec[0] && ts < sec[0] + NS) {
+      this.utc[1] = ts - sec[0];
+      return;
+    }
     const whole = Math.floor(ts / NS);
+    sec[0] = whole * NS;
     this.utc[0] = (ts >= TWO_AM_NS ? this.afterTwo : this.midnight) + whole;
-    this.utc[1] = ts - whole * NS;
+    this.utc[1] = ts - sec[0];
   }
 }

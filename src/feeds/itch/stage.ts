@@ -163,7 +163,6 @@ export class ItchStage {
   /** One ITCH message at p. */
   private message(p: number, mlen: number): void {
     const st = this.stats, type = this.bytes[p];
-    st.messages++;
     st.byType[type]++;
     const need = MSG_LEN[type];
     if (need === 0) {

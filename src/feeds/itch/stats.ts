@@ -78,7 +78,7 @@ const MAX_RANGES = 100;
 /** Counters of the stage (written by it only). */
 export class ItchStats {
   packets = 0;
-  messages = 0;
+  /** messages by type byte (their sum is the message count) */
   readonly byType = new Float64Array(256);
   heartbeats = 0;
   endOfSession = 0;
@@ -99,6 +99,11 @@ export class ItchStats {
   private readonly lineState = new Float64Array(2 * 4);
 
   constructor(readonly lines = 1) {}
+
+  /** Messages seen (the sum of the counts by type; for reports, not per message). */
+  get messages(): number {
+    return this.byType.reduce((a, b) => a + b, 0);
+  }
 
   /** Keeps the first MAX_RANGES gap ranges for the summary. */
   noteGap(first: number, last: number): void {
