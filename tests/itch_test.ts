@@ -149,6 +149,38 @@ Deno.test("ITCH times: New York midnight, daylight saving on the days it changes
   assert.equal(spring.utc[0], Date.UTC(2012, 2, 11, 6) / 1000, "01:00 EST");
   spring.set(10 * 3600e9);
   assert.equal(spring.utc[0], Date.UTC(2012, 2, 11, 14) / 1000, "10:00 EDT");
+  // the second is kept between calls: within it, backwards and across it, still exact
+  const t10 = Date.UTC(2012, 5, 21, 14) / 1000;
+  for (
+    const [ts, sec, ns] of [
+      [36_000_500_000_000, 0, 5e8],
+      [36_000_999_999_999, 0, 999_999_999],
+      [35_999_000_000_001, -1, 1],
+      [36_001_000_000_000, 1, 0],
+      [36_000_000_000_000, 0, 0],
+    ]
+  ) {
+    c.set(ts);
+    assert.deepEqual([...c.utc], [t10 + sec, ns], `${ts}`);
+  }
+});
+
+Deno.test("ITCH quotes: an unchanged BBO is not sent again, until a reset forgets what was sent", async () => {
+  const { ItchTicks } = await import("../src/feeds/itch/ticks_out.ts");
+  const { ItchStats } = await import("../src/feeds/itch/stats.ts");
+  const { Books } = await import("../src/feeds/itch/book.ts");
+  const out = new ItchTicks("2012-06-21", () => {}, new ItchStats()), books = new Books();
+  out.symLo[7] = packSymbol("AAPL")[0];
+  books.add(7, 0x42, 5_850_000, 100);
+  const quote = () => {
+    out.begin(0, 0, new DataView(new ArrayBuffer(64)));
+    out.quoteIfChanged(7, books.book(7)!);
+    out.flush();
+    return out.ticksOut;
+  };
+  assert.deepEqual([quote(), quote()], [1, 1]);
+  out.reset();
+  assert.equal(quote(), 2);
 });
 
 // ---- real captures against tshark ----

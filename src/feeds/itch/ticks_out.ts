@@ -46,6 +46,9 @@ export class ItchTicks {
   ticksOut = 0;
   /** last best bid/offer sent, by locate (-1 = empty side) */
   private readonly last = new Float64Array(65536 * 4).fill(-1);
+  /** locates quoted since the last reset (so a reset rewrites those, not 2 MB) */
+  private readonly quoted = new Uint16Array(65536);
+  private nQuoted = 0;
   private readonly frame = new FrameWriter(MAX_TICKS);
   /** the packet's receive time, lo/hi words (typed: large values would box) */
   private readonly rx = new Uint32Array(2);
@@ -89,6 +92,7 @@ export class ItchTicks {
     ) {
       return;
     }
+    if (last[k + 1] < 0) this.quoted[this.nQuoted++] = L; // a size is never negative once sent
     last[k] = bid;
     last[k + 1] = bidSize;
     last[k + 2] = ask;
@@ -121,7 +125,10 @@ export class ItchTicks {
 
   /** Forgets the last quotes and the stale flag (a replay from the start). */
   reset(): void {
-    this.last.fill(-1);
+    for (let i = 0; i < this.nQuoted; i++) {
+      this.last.fill(-1, this.quoted[i] * 4, this.quoted[i] * 4 + 4);
+    }
+    this.nQuoted = 0;
     this.stale = false;
   }
 }
