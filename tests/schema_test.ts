@@ -141,6 +141,32 @@ Deno.test("malformed frames are refused with a reason, never read out of bounds"
   assert.equal(r.error, FrameError.vector);
 });
 
+Deno.test("ByteView (behind every generated accessor) reads what the flatbuffers package reads, at every offset, over shared memory too", async () => {
+  const flatbuffers = await import("flatbuffers");
+  const { ByteView } = await import("../src/wire/byte_view.ts");
+  const bytes = new Uint8Array(new SharedArrayBuffer(4096), 64, 1024);
+  let seed = 11;
+  for (let i = 0; i < bytes.length; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    bytes[i] = seed >>> 24;
+  }
+  const ref = new flatbuffers.ByteBuffer(bytes), fast = new ByteView(bytes);
+  const reads = [
+    "readInt8",
+    "readUint8",
+    "readInt16",
+    "readUint16",
+    "readInt32",
+    "readUint32",
+  ] as const;
+  for (const m of reads) {
+    const width = Number(m.match(/\d+/)![0]) / 8;
+    for (let o = 0; o + width <= bytes.length; o++) {
+      assert.equal(fast[m](o), ref[m](o), `${m}(${o})`);
+    }
+  }
+});
+
 Deno.test("symbols pack into 8 bytes and back", () => {
   for (const s of ["A", "AAPL", "BRK.A", "12345678"]) {
     const [lo, hi] = packSymbol(s);

@@ -29,7 +29,7 @@
  */
 import { TickKind } from "../wire/enums.ts";
 import { TICK_SIZE } from "../ring/layout.ts";
-import * as flatbuffers from "flatbuffers";
+import { ByteView } from "../wire/byte_view.ts";
 import { Tick } from "../wire/generated/tickwire_generated.ts";
 
 /** Why a tick was rejected (0: it was not). */
@@ -105,7 +105,7 @@ export class TimeGuard {
   readonly heldSeq = new Float64Array(CONFIRM);
   heldCount = 0;
   private heldMs = 0;
-  private readonly bb = new flatbuffers.ByteBuffer(this.held);
+  private readonly bb = new ByteView(this.held);
   private readonly view = new Tick();
   private wallLimit = Infinity;
 

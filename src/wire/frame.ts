@@ -19,9 +19,9 @@
  * ```
  * @module
  */
-import * as flatbuffers from "flatbuffers";
 import { FrameHeader, Tick } from "./generated/tickwire_generated.ts";
 import { TICK_SIZE } from "../ring/layout.ts";
+import { ByteView } from "./byte_view.ts";
 
 /** Size of one Tick struct (TW_TICK_SIZE, checked against the schema in tests). */
 export { TICK_SIZE };
@@ -51,9 +51,7 @@ export class FrameReader {
   readonly cur = new Tick();
   /** Reason of the last refusal (FrameError). */
   error = 0;
-  private bb: flatbuffers.ByteBuffer = new flatbuffers.ByteBuffer(
-    new Uint8Array(0),
-  );
+  private bb: ByteView = new ByteView(new Uint8Array(0));
   private bytes: Uint8Array = new Uint8Array(0);
   private dv: DataView = new DataView(new ArrayBuffer(0));
   private vec = 0;
@@ -67,7 +65,7 @@ export class FrameReader {
     if (bytes !== this.bytes) {
       // once per ring buffer, not per frame
       this.bytes = bytes;
-      this.bb = new flatbuffers.ByteBuffer(bytes);
+      this.bb = new ByteView(bytes);
       this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
     const dv = this.dv, end = off + len;
