@@ -50,8 +50,11 @@ export class SymbolTable {
    * when a new symbol is not valid (`validSymbol`: never stored).
    */
   intern(lo: number, hi: number): number {
-    let h = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) &
-      this.mask;
+    // mixed so every byte of the name reaches the low bits the mask keeps
+    // (a plain product leaves them to the first letters: names sharing them collide)
+    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35);
+    h = (h ^ (h >>> 13)) & this.mask;
     for (;;) {
       const s = this.slot[h];
       if (s < 0) break;
