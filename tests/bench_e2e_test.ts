@@ -48,8 +48,12 @@ Deno.test("bench:e2e writes the JSON report and Markdown with every kind of row"
   if (hasDpdk()) {
     assert.deepEqual(rep.capacity.map((c: { stage: string }) => c.stage), ["bars", "bars+anomaly"]);
     for (const c of rep.capacity) assert.deepEqual([c.ticks, c.drops], [200_000, 0]);
+    // a replay waits for the scorer: every tick's row is scored
+    const m = rep.capacity[1].model as { rows_scored: number; rows_dropped: number };
+    assert.deepEqual([m.rows_scored, m.rows_dropped], [200_000, 0]);
   }
   const md = await Deno.readTextFile(`${t.dir}/e2e.md`);
   assert.match(md, /## Where the time goes/);
+  if (hasDpdk()) assert.match(md, /\| bars\+anomaly \| 200000 \| 0 \| 200000 \/ 0 \|/);
   assert.match(md, /## Targets \(issue 13\), this run/);
 });

@@ -149,6 +149,29 @@ Deno.test("TS producer in a Worker -> TS consumer on the main thread", async () 
   assert.equal(got.records, count);
 });
 
+Deno.test("TS producer: reserve waits on a full ring until the consumer makes room, then times out", async () => {
+  const ring = createRing(1 << 12, 1024), flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(new URL("./fixtures/ring_producer_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  const msgs: unknown[] = [];
+  const result = new Promise<{ at: number; drainedFirst: number; none: number }>((done) => {
+    w.onmessage = (e) => {
+      msgs.push(e.data);
+      if (e.data !== "full") return done(e.data);
+      Atomics.store(flag, 0, 1); // before the room: reserve must not return earlier
+      new RingConsumer(ring).poll(() => {});
+    };
+  });
+  w.postMessage({ ring, count: 0, maxLen: 1, flag });
+  const r = await result;
+  w.terminate();
+  assert.deepEqual(msgs[0], "full");
+  assert.ok(r.at >= 0, "room came");
+  assert.equal(r.drainedFirst, 1, "it waited for the consumer");
+  assert.equal(r.none, -1, "no consumer: -1 after the timeout");
+});
+
 Deno.test("TS producer: full and empty, wrap padding, publish batches", () => {
   const ring = createRing(4096, 1024);
   const p = new RingProducer(ring);

@@ -1,7 +1,10 @@
 /**
  * Feature rows on their way from the pipeline Worker to the scoring Worker:
- * fixed float64 records in a SharedArrayBuffer ring. A full ring drops the
- * row (counted): ingestion never waits for inference.
+ * fixed float64 records in a SharedArrayBuffer ring. On a live feed a full
+ * ring drops the row (counted): ingestion never waits for inference. A
+ * replay that may wait (`--policy block`) waits for the scorer instead, so
+ * every row is scored; a scorer that makes no room for STALL_MS is taken
+ * as gone, and rows drop (counted) from then on.
  *
  * @example
  * ```ts
@@ -19,6 +22,8 @@ import { FEATURES } from "./features.ts";
 export const ROW = defineRecord(["symbol", "sec", "nsec", "seq", "rule", "rx", "features"], {
   features: FEATURES,
 });
+/** Longest wait for the scorer to make room (replays), ms. */
+export const STALL_MS = 5000;
 /** Slot of each row field. */
 export const RW = ROW.slot;
 /** Bytes of a row. */
@@ -32,7 +37,8 @@ export class RowWriter {
   private readonly p: RingProducer;
   private readonly f64: Float64Array;
 
-  constructor(sab: SharedArrayBuffer) {
+  /** `wait`: a full ring waits for the scorer (replays) instead of dropping (live). */
+  constructor(sab: SharedArrayBuffer, private wait = false) {
     this.p = new RingProducer(sab);
     this.f64 = new Float64Array(sab, 0, sab.byteLength >> 3);
   }
@@ -43,9 +49,10 @@ export class RowWriter {
    * seq[1].
    */
   write(sym: number, t: Tick, seq: Float64Array, i: number, rule: number, f: Float32Array): void {
-    const at = this.p.tryReserve(ROW_BYTES);
+    const at = this.wait ? this.p.reserve(ROW_BYTES, STALL_MS) : this.p.tryReserve(ROW_BYTES);
     if (at < 0) {
       this.dropped++;
+      this.wait = false; // a scorer that made no room in STALL_MS is not waited for again
       return;
     }
     const x = this.f64, b = at >> 3;

@@ -63,6 +63,8 @@ export interface WorkerStart {
   anomaly: boolean;
   /** Feature rows ring for the model scorer (undefined = no model). */
   rows?: SharedArrayBuffer;
+  /** A full rows ring waits for the scorer (--policy block) instead of dropping rows. */
+  rowsWait: boolean;
   /** Publish changed open bars every this many ms (0 = never). */
   liveBarsMs: number;
   /** Event ring (pipeline -> main thread). */

@@ -47,7 +47,7 @@ function run(msg: WorkerStart): WorkerDone {
     clock: () => now(),
     latest: msg.latest,
     rules: msg.anomaly ? new AnomalyRules(msg.maxSymbols) : undefined,
-    rows: msg.rows ? new RowWriter(msg.rows) : undefined,
+    rows: msg.rows ? new RowWriter(msg.rows, msg.rowsWait) : undefined,
     features: msg.rows ? new FeatureExtractor(msg.maxSymbols) : undefined,
     want: msg.control.subarray(Ctl.want, Ctl.want + 1),
     interest: msg.interest,

@@ -298,6 +298,28 @@ export class RingProducer {
     this.pending++;
   }
 
+  /**
+   * Like `tryReserve`, but when the ring is full, publishes what is pending
+   * and waits for the consumer to make room: naps of at most 1 ms on the
+   * read index (`Atomics.wait`: Workers only), for up to `timeoutMs` in
+   * all; -1 when no room came in that time.
+   */
+  reserve(len: number, timeoutMs: number): number {
+    let at = this.tryReserve(len);
+    if (at >= 0) return at;
+    this.publish();
+    const deadline = performance.now() + timeoutMs, READ = L.OFF_READ / 4;
+    for (;;) {
+      // acquire: pairs with the consumer's release store of the read index
+      const read = Atomics.load(this.i32, READ);
+      at = this.tryReserve(len);
+      if (at >= 0) return at;
+      const left = deadline - performance.now();
+      if (left <= 0) return -1;
+      Atomics.wait(this.i32, READ, read, Math.min(1, left));
+    }
+  }
+
   /** Copies `src[off..off+len)` in as one record; false (counted) if full. */
   tryWrite(src: Uint8Array, off = 0, len = src.length - off): boolean {
     const at = this.tryReserve(len);
