@@ -277,3 +277,19 @@ Deno.test("book side: a million random adds and removes agree with a Map of leve
     return cents * 100;
   });
 });
+
+Deno.test("book side: the window grows with the levels, not with the span of prices a feed sends", async () => {
+  const { BookSide } = await import("../src/feeds/itch/book.ts");
+  const side = new BookSide(1);
+  side.add(1_000_000, 100); // $100.00
+  side.add(600_000, 100); // $60.00: 4,000 cents away, two levels
+  assert.equal(side.slots, 64, "two levels keep the first window; the far one is in the fallback");
+  assert.deepEqual([side.bestPrice(), side.live], [1_000_000, 2]);
+  // a real book: 1,000 levels a cent apart around $100 get a window that holds them all
+  for (let c = 0; c < 1000; c++) side.add(1_000_000 - c * 100, 10);
+  assert.ok(side.slots >= 1024 && side.slots <= 4096, `${side.slots} slots`);
+  assert.equal(side.live, 1001);
+  const top: number[] = [];
+  side.eachTop(3, (p) => top.push(p));
+  assert.deepEqual(top, [1_000_000, 999_900, 999_800]);
+});

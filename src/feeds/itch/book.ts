@@ -5,7 +5,8 @@
  * subtraction and one division, and a new price shifts nothing; the few
  * prices the window cannot hold (sub-penny, or far from the rest of the
  * side) live in a sorted fallback (`SortedLevels`). Memory grows by
- * doubling the window (at most `MAX_SLOTS` slots a side), never per message.
+ * doubling the window (at most `MAX_SLOTS` slots a side, and 8 per level
+ * with orders, so it follows the orders), never per message.
  *
  * @example
  * ```ts
@@ -25,6 +26,8 @@ export { Change };
 const TICK = 100;
 /** Slots of a side's first window, and the most it grows to (4,096 cents: $40.96). */
 const FIRST_SLOTS = 64, MAX_SLOTS = 4096;
+/** Slots a window may have per level with orders (see `mostSlots`). */
+const SLOTS_PER_LEVEL = 8;
 /** Window moves that need no adds in between: the first placement and one per doubling. */
 const FREE_MOVES = Math.log2(MAX_SLOTS / FIRST_SLOTS) + 1;
 
@@ -59,6 +62,11 @@ export class BookSide {
 
   /** 1 for bids, -1 for asks */
   constructor(readonly sign: number) {}
+
+  /** Slots of the window (memory: 12 bytes each). */
+  get slots(): number {
+    return this.shares.length;
+  }
 
   /** Levels with orders. */
   get live(): number {
@@ -180,9 +188,9 @@ export class BookSide {
     if (this.inWindow > 0) {
       const lo = Math.min(key, this.base + this.lowest() * TICK);
       const hi = Math.max(key, this.base + this.top * TICK);
-      const span = (hi - lo) / TICK + 1;
-      size = Math.min(MAX_SLOTS, size * 2);
-      while (size < span * 2 && size < MAX_SLOTS) size *= 2;
+      const span = (hi - lo) / TICK + 1, most = this.mostSlots();
+      size = Math.min(most, size * 2);
+      while (size < span * 2 && size < most) size *= 2;
       if (span > size) return this.fallback();
       base = lo - Math.floor((size - span) / 2) * TICK;
     }
@@ -190,6 +198,18 @@ export class BookSide {
     this.moves++;
     this.outside = 0;
     return true;
+  }
+
+  /**
+   * The most slots the window may have now: SLOTS_PER_LEVEL per level with
+   * orders, within FIRST_SLOTS..MAX_SLOTS. Memory then follows the orders
+   * (bounded by --max-orders), not the span of prices a feed sends: a
+   * stock with two orders $40 apart keeps a small window and a fallback.
+   */
+  private mostSlots(): number {
+    let most = FIRST_SLOTS;
+    while (most < SLOTS_PER_LEVEL * (this.live + 1) && most < MAX_SLOTS) most *= 2;
+    return Math.max(most, this.shares.length);
   }
 
   /** Copies the window's levels into `size` slots from key `base`, then pulls in fallback levels that fit. */
