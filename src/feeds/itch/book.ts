@@ -73,9 +73,14 @@ export class BookSide {
     return this.inWindow + (this.other?.live ?? 0);
   }
 
+  /** Key of the window's best level with orders, -Infinity when it has none. */
+  private windowBest(): number {
+    return this.top < 0 ? -Infinity : this.base + this.top * TICK;
+  }
+
   /** Key of the best level with orders, -Infinity when the side is empty. */
   private bestKey(): number {
-    const w = this.top < 0 ? -Infinity : this.base + this.top * TICK, o = this.other;
+    const w = this.windowBest(), o = this.other;
     return o === undefined || o.live === 0 ? w : Math.max(w, o.bestKey());
   }
 
@@ -89,7 +94,7 @@ export class BookSide {
   bestShares(): number {
     const o = this.other;
     if (
-      o !== undefined && o.live > 0 && (this.top < 0 || o.bestKey() > this.base + this.top * TICK)
+      o !== undefined && o.live > 0 && o.bestKey() > this.windowBest()
     ) {
       return o.bestShares();
     }
@@ -109,7 +114,7 @@ export class BookSide {
     if (i < 0 && this.place(key)) i = this.slot(key);
     if (i < 0) {
       const atBest = this.other!.add(price, shares);
-      return atBest && (this.top < 0 || key > this.base + this.top * TICK);
+      return atBest && key > this.windowBest();
     }
     if (this.orders[i] === 0) {
       this.inWindow++;
@@ -152,7 +157,7 @@ export class BookSide {
     if (o === undefined) return Change.missing;
     const ch = o.remove(price, shares, gone);
     if (ch !== Change.best) return ch;
-    return this.top < 0 || key > this.base + this.top * TICK ? Change.best : Change.none;
+    return key > this.windowBest() ? Change.best : Change.none;
   }
 
   /** The highest slot below `i` with orders, -1 when none (a bitmap scan). */
