@@ -186,8 +186,13 @@ export class ItchStage {
       case T.F:
         this.learn(p + M.addStock);
         return this.add(p, dv.getUint32(p + M.ref), dv.getUint32(p + M.ref + 4));
+      case T.D:
+        return this.reduce(p, 0, true);
       case T.E:
         return this.execute(p, -1);
+      case T.P:
+        this.learn(p + M.addStock);
+        return this.trade(dv.getUint32(p + M.addPrice), dv.getUint32(p + M.addShares), p + M.side);
       case T.C:
         return this.execute(
           p,
@@ -195,13 +200,8 @@ export class ItchStage {
         );
       case T.X:
         return this.reduce(p, dv.getUint32(p + M.shares), false);
-      case T.D:
-        return this.reduce(p, 0, true);
       case T.U:
         return this.replace(p);
-      case T.P:
-        this.learn(p + M.addStock);
-        return this.trade(dv.getUint32(p + M.addPrice), dv.getUint32(p + M.addShares), p + M.side);
       case T.Q:
         this.learn(p + M.crossStock);
         return this.cross(p);
