@@ -1,3 +1,4 @@
+import { logSize } from "../src/anomaly/log_size.ts";
 import assert from "node:assert/strict";
 import { AnomalyRules } from "../src/anomaly/rules.ts";
 import { FrameReader } from "../src/wire/frame.ts";
@@ -145,4 +146,13 @@ Deno.test("a real trading day: a 7 % print and a burst of large prints are flagg
     !(f.kind === "volume_burst" && secOf(f.time) >= t0 + 10 && secOf(f.time) <= t0 + 12)
   );
   assert.ok(ordinary.length < 5 * 6.5, `${ordinary.length} ordinary flags`);
+});
+
+Deno.test("logSize: the same value as Math.log for every size, table or not", () => {
+  for (let s = -2; s < 10_000; s++) {
+    assert.ok(Object.is(logSize(s), Math.log(s > 0 ? s : 1)), `size ${s}`);
+  }
+  for (const s of [4095.5, 65_536, 4_294_967_295, 1e15, 0.25]) {
+    assert.ok(Object.is(logSize(s), Math.log(s)), `size ${s}`);
+  }
 });

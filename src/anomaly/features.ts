@@ -31,6 +31,7 @@
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { TickKind } from "../wire/enums.ts";
+import { logSize } from "./log_size.ts";
 
 const TRADE = TickKind.Trade, QUOTE = TickKind.Quote;
 
@@ -70,6 +71,10 @@ export class FeatureExtractor {
   private readonly vwapDev: Float64Array; // EWMA |price - vwap|
   private readonly midDev: Float64Array; // EWMA |trade - mid|
   private readonly spreadAvg: Float64Array; // EWMA spread
+  // feature 5 and the spread / EWMA it was computed from
+  private readonly z5: Float64Array;
+  private readonly zSpread: Float64Array;
+  private readonly zUsual: Float64Array;
 
   constructor(capacity: number) {
     const a = () => new Float64Array(capacity);
@@ -88,6 +93,20 @@ export class FeatureExtractor {
     this.vwapDev = a();
     this.midDev = a();
     this.spreadAvg = a();
+    this.z5 = a();
+    this.zSpread = a();
+    this.zUsual = a();
+  }
+
+  /**
+   * Feature 5 from the spread and its EWMA; they change only with quotes,
+   * so the last value is kept and the log taken only when one changed.
+   */
+  private spreadZ(sym: number, sp: number, usualS: number): number {
+    if (sp === this.zSpread[sym] && usualS === this.zUsual[sym]) return this.z5[sym];
+    this.zSpread[sym] = sp;
+    this.zUsual[sym] = usualS;
+    return this.z5[sym] = sp > 0 && usualS > 0 ? clamp(Math.log(sp / usualS)) : 0;
   }
 
   /** True once the symbol has had WARMUP updates. */
@@ -119,11 +138,12 @@ export class FeatureExtractor {
     const n = this.n[sym];
     // 0: return over its usual size
     const prev = this.lastPx[sym];
-    const ret = prev > 0 && price > 0 ? Math.log(price / prev) : 0;
+    // an unchanged price (most trades) is a return of exactly 0: no log
+    const ret = prev > 0 && price > 0 && price !== prev ? Math.log(price / prev) : 0;
     const usualRet = this.absRet[sym] > 1e-7 ? this.absRet[sym] : 1e-4;
     out[off] = clamp(Math.abs(ret) / usualRet);
     // 1: size against a running median and MAD of log size
-    const ls = Math.log(size > 0 ? size : 1);
+    const ls = logSize(size);
     const mad = this.mad[sym] > 0.05 ? this.mad[sym] : 0.5;
     out[off + 1] = n > 0 ? clamp((ls - this.med[sym]) / mad) : 0;
     // 2 and 7: time since the last update
@@ -140,7 +160,7 @@ export class FeatureExtractor {
     out[off + 4] = kind === TRADE && mid > 0 && usualM > 0 ? clamp(mdev / usualM) : 0;
     // 5, 6: spread against its usual size, crossed quotes
     const sp = this.spread[sym], usualS = this.spreadAvg[sym];
-    out[off + 5] = sp > 0 && usualS > 0 ? clamp(Math.log(sp / usualS)) : 0;
+    out[off + 5] = this.spreadZ(sym, sp, usualS);
     out[off + 6] = this.crossed[sym];
     // 7: staleness relative to the usual gap
     out[off + 7] = n > 1 ? clamp(Math.log1p(gap / usualGap)) : 0;

@@ -28,6 +28,7 @@
  */
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { AnomalyKind } from "../wire/enums.ts";
+import { logSize } from "./log_size.ts";
 
 // module constants: folded by the JIT on the per-tick path
 const NONE = AnomalyKind.Unexplained, SPIKE = AnomalyKind.PriceSpike;
@@ -87,7 +88,7 @@ export class AnomalyRules {
       if (dev > 0.5) this.set(FAT_FINGER, dev * 100);
       else if (dev > this.spike) this.set(SPIKE, dev * 100);
     }
-    const ls = Math.log(size > 0 ? size : 1);
+    const ls = logSize(size);
     const n = this.trades[sym];
     if (n >= 50 && ls - this.logSize[sym] > this.burstLog) {
       if (sec - this.bigSince[sym] > 2) {
