@@ -50,6 +50,8 @@ export class BookSide {
   private bits = new Uint32Array(FIRST_SLOTS / 32);
   /** key of slot 0; NaN until the first level (then the window is placed around it) */
   private base = NaN;
+  /** keys the window covers: slots x TICK */
+  private span = FIRST_SLOTS * TICK;
   /** best slot with orders, -1 when the window has none */
   private top = -1;
   /** levels with orders in the window */
@@ -103,8 +105,11 @@ export class BookSide {
 
   /** Window slot of `key`, or -1 when the window does not hold it. */
   private slot(key: number): number {
-    const i = (key - this.base) / TICK;
-    return (i >>> 0) === i && i < this.shares.length ? i : -1;
+    const d = key - this.base;
+    if (!(d >= 0 && d < this.span)) return -1; // NaN base: no window yet
+    // d is a small integer here: an int32 division by a constant (a multiply)
+    const x = d | 0, i = (x / TICK) | 0;
+    return i * TICK === x ? i : -1;
   }
 
   /** Adds one order of `shares` at `price`; true when it is at the best level (BBO changed). */
@@ -231,6 +236,7 @@ export class BookSide {
     this.orders = orders;
     this.bits = bits;
     this.base = base;
+    this.span = size * TICK;
     this.top = this.top < 0 ? -1 : this.top + shift;
     this.other?.moveOut((k, s, n) => {
       const i = this.slot(k);
