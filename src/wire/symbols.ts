@@ -14,6 +14,7 @@
  * @module
  */
 import { symbolName, validSymbol } from "./frame.ts";
+import { hash64 } from "./hash.ts";
 
 /** Fixed-capacity symbol table. */
 export class SymbolTable {
@@ -50,11 +51,8 @@ export class SymbolTable {
    * when a new symbol is not valid (`validSymbol`: never stored).
    */
   intern(lo: number, hi: number): number {
-    // mixed so every byte of the name reaches the low bits the mask keeps
-    // (a plain product leaves them to the first letters: names sharing them collide)
-    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35);
-    h = (h ^ (h >>> 13)) & this.mask;
+    // every byte of the name reaches the low bits the mask keeps (names sharing first letters spread)
+    let h = hash64(hi, lo) & this.mask;
     for (;;) {
       const s = this.slot[h];
       if (s < 0) break;

@@ -18,7 +18,7 @@
  * @module
  */
 import { SIDE_BUY } from "./spec.ts";
-import { Change, SortedLevels } from "./levels.ts";
+import { Change, SortedLevels, takeFromLevel } from "./levels.ts";
 
 export { Change };
 
@@ -145,11 +145,7 @@ export class BookSide {
     if (this.orders[i] === 0) return Change.missing;
     const o = this.other;
     const best = i === this.top && (o === undefined || o.live === 0 || key > o.bestKey());
-    this.shares[i] -= shares;
-    if (gone) this.orders[i]--;
-    if (this.orders[i] === 0 || this.shares[i] <= 0) {
-      this.shares[i] = 0;
-      this.orders[i] = 0;
+    if (takeFromLevel(this.shares, this.orders, i, shares, gone)) {
       this.inWindow--;
       this.bits[i >>> 5] &= ~(1 << (i & 31));
       if (i === this.top) this.top = this.below(i);

@@ -22,6 +22,26 @@ export const Change = { none: 0, best: 1, missing: -1 } as const;
 const CACHE = 64;
 
 /**
+ * Takes `shares` off level `i` of a side's arrays (and one order when
+ * `gone`); a level left with no orders or no shares is emptied. True when
+ * it was: the caller updates its own counts and best level.
+ */
+export function takeFromLevel(
+  shares: Float64Array,
+  orders: Uint32Array,
+  i: number,
+  n: number,
+  gone: boolean,
+): boolean {
+  shares[i] -= n;
+  if (gone) orders[i]--;
+  if (orders[i] !== 0 && shares[i] > 0) return false;
+  shares[i] = 0;
+  orders[i] = 0;
+  return true;
+}
+
+/**
  * Levels of one side in a sorted array. Keys sort ascending with the best
  * last (bids: price; asks: -price). A level that empties keeps its slot (prices come back), so
  * only a price never seen before shifts memory; emptied slots are dropped
@@ -153,11 +173,7 @@ export class SortedLevels {
     const i = this.find(price * this.sign);
     if (i < 0 || this.orders[i] === 0) return Change.missing;
     const best = i === this.top ? Change.best : Change.none;
-    this.shares[i] -= shares;
-    if (gone) this.orders[i]--;
-    if (this.orders[i] === 0 || this.shares[i] <= 0) {
-      this.shares[i] = 0;
-      this.orders[i] = 0;
+    if (takeFromLevel(this.shares, this.orders, i, shares, gone)) {
       this.live--;
       if (i === this.top) this.top = this.below(i);
       if (this.n - this.live > 256 && this.n > 4 * this.live) this.compact();

@@ -27,6 +27,7 @@
  * ```
  * @module
  */
+import { hash64 } from "../../wire/hash.ts";
 
 // words of a slot in `w`; its meta word is meta[slot / STRIDE]
 const HI = 0, LO = 1, SHARES = 2, PRICE = 3, STRIDE = 4; // slot >>> 2 is its index
@@ -85,10 +86,7 @@ export class OrderTable {
   }
 
   private home(hi: number, lo: number): number {
-    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0xc2b2ae35);
-    return (h ^ (h >>> 13)) & this.mask;
+    return hash64(hi, lo) & this.mask;
   }
 
   /** Slot of the order, or -1. */
