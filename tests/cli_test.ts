@@ -66,6 +66,8 @@ Deno.test("a finite synthetic feed ends by itself with the JSON summary", async 
   assert.equal(s.gaps, 0);
   assert.equal(s.ring_drops, 0);
   assert.equal(s.stopped_by as unknown, "eof");
+  // the span in which ticks came: inside the run, start-up and shut-down left out
+  assert.ok(s.processing_s > 0 && s.processing_s < s.elapsed_s, `${s.processing_s} ${s.elapsed_s}`);
   // deterministic for a given seed, start and rate, whatever the threads do
   const again = lastJson<Record<string, number>>(
     await tickwire(["--count", "50000", "--rate", "0", "--seed", "9", "--idle", "spin", ...start]),

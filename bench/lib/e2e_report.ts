@@ -59,8 +59,12 @@ export interface CapacityRow {
   stage: "bars" | "bars+anomaly";
   ticks: number;
   drops: number;
+  /** the summary's processing_s: first tick taken to last processed (or scored) */
   seconds: number;
   ticks_per_s: number;
+  /** from "feed running" to the process's exit (start-up of the port, shut-down, summary) */
+  wall_seconds?: number;
+  wall_ticks_per_s?: number;
   cpu_s_per_m_ticks: number;
   /** the busiest threads while the replay ran: name and share of one core */
   threads?: { name: string; core_share: number }[];
@@ -231,12 +235,17 @@ export function markdown(rep: Report): string {
     "",
     "## Capacity (flat-out DPDK net_pcap replay, 32 ticks per frame, --policy block)",
     "",
-    "| stage | ticks | drops | model rows scored / dropped | seconds | ticks/s | CPU s/M ticks | busiest threads (share of a core) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "Seconds: from the first tick the pipeline took to the last one processed (or scored, with",
+    "the model), the summary's `processing_s`; wall: from `feed running` to the process's exit.",
+    "",
+    "| stage | ticks | drops | model rows scored / dropped | seconds | ticks/s | wall s (ticks/s) | CPU s/M ticks | busiest threads (share of a core) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rep.capacity.map((c) =>
       `| ${c.stage} | ${c.ticks} | ${c.drops} | ${
         c.stage === "bars" ? "–" : `${modelRows(c).scored} / ${modelRows(c).dropped}`
-      } | ${c.seconds} | ${c.ticks_per_s} | ${c.cpu_s_per_m_ticks} | ${
+      } | ${c.seconds} | ${c.ticks_per_s} | ${c.wall_seconds ?? "–"} (${
+        c.wall_ticks_per_s ?? "–"
+      }) | ${c.cpu_s_per_m_ticks} | ${
         (c.threads ?? []).map((t) => `${t.name} ${(t.core_share * 100).toFixed(0)} %`).join(", ")
       } |`
     ),

@@ -48,9 +48,11 @@ export const ScorerStat = {
   /** receive to flag, summed over scored rows, ns */
   latencySumNs: 5,
   latencyMaxNs: 6,
+  /** when the last batch was scored (CLOCK_MONOTONIC, ns) */
+  lastScoredNs: 7,
 } as const;
 /** Number of counter slots. */
-export const SCORER_STATS = 7;
+export const SCORER_STATS = 8;
 
 /** The model part of the summary. */
 export interface ScorerSummary {
@@ -116,6 +118,11 @@ export class Scorer {
   }
 
   /** The counters as named fields. */
+  /** When the last batch was scored (CLOCK_MONOTONIC, ns; 0 before any). */
+  get lastScoredNs(): number {
+    return this.shared[S.lastScoredNs];
+  }
+
   stats(): ScorerSummary {
     const s = this.shared, n = s[S.scored];
     return {

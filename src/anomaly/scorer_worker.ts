@@ -76,6 +76,7 @@ self.onmessage = async (e: MessageEvent<ScorerStart>) => {
         if (lat > m.stats[S.latencyMaxNs]) m.stats[S.latencyMaxNs] = lat;
       }
       m.stats[S.scored] += n;
+      m.stats[S.lastScoredNs] = t;
       m.stats[S.flagged] += flags.length;
       if (flags.length) self.postMessage({ type: "flags", flags });
     } catch {

@@ -211,6 +211,7 @@ function startHttp(r: Running, role: PipelineRole, life: Lifecycle): EventSink[]
 /** Starts the feed thread, then the scorer (so a failed feed leaves no onnxruntime thread). */
 function startFeed(r: Running): void {
   try {
+    r.t0 = performance.now(); // elapsed_s counts from here
     r.feed = NativeFeed.start(r.cfg.kind, r.host.ring, r.cfg.options);
   } catch (e) {
     if (e instanceof FeedError) throw new StartError(`${r.cfg.kind} feed: ${e.message}`);
@@ -364,6 +365,7 @@ async function stop(
       : undefined,
     files: r.files,
     model,
+    lastScoredNs: r.scorer?.lastScoredNs,
     cpus: r.o.cpus,
   });
   const failed = r.files.map((f) => f.failure()).filter((x) => x !== undefined);
@@ -383,7 +385,6 @@ export async function runPipeline(
   if (!o.quiet) {
     console.error(`tickwire: ${r.cfg.kind} feed running; Ctrl-C stops and prints the summary`);
   }
-  r.t0 = performance.now();
   const { status, stopped } = run(r, signal);
   const end = await stopped;
   if (r.host.failure) {

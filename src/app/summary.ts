@@ -39,6 +39,11 @@ export interface Summary {
   policy: "drop" | "block";
   stopped_by: StopReason;
   elapsed_s: number;
+  /**
+   * from the first record the pipeline Worker took to the last one it processed, or
+   * the model's last score if later: the run without start-up and shut-down
+   */
+  processing_s: number;
   frames: number;
   ticks: number;
   trades: number;
@@ -138,6 +143,8 @@ export interface SummaryParts {
   wire?: { to_bar: Percentiles; to_send: Percentiles };
   files: FileSink[];
   model: ModelSummary | null;
+  /** when the model scored its last row (CLOCK_MONOTONIC ns), with a model */
+  lastScoredNs?: number;
   cpus: { rx?: number; worker?: number; main?: number };
 }
 
@@ -191,6 +198,10 @@ function labels(w: WorkerDone): Record<string, number> {
   );
 }
 
+function processingNs(w: WorkerDone, lastScoredNs = 0): number {
+  return w.busyFromNs === 0 ? 0 : Math.max(w.busyToNs, lastScoredNs) - w.busyFromNs;
+}
+
 /** Assembles the summary. */
 export function buildSummary(p: SummaryParts): Summary {
   const c = p.counters, fs = p.feedStats, w = p.worker;
@@ -199,6 +210,7 @@ export function buildSummary(p: SummaryParts): Summary {
     policy: p.policy,
     stopped_by: p.stoppedBy,
     elapsed_s: Number(p.elapsedS.toFixed(3)),
+    processing_s: Number((processingNs(w, p.lastScoredNs) / 1e9).toFixed(3)),
     frames: c.frames,
     ticks: c.ticks,
     trades: c.trades,

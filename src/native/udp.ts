@@ -33,8 +33,21 @@ export class UdpClient {
 
   /** Sends one datagram; never blocks. */
   send(packet: Uint8Array): void {
-    if (native().symbols.tw_udp_send(this.fd, packet, packet.length) < 0) this.sendErrors++;
+    if (this.trySend(packet) < 0) this.sendErrors++;
   }
+
+  /**
+   * Sends one datagram without blocking: bytes sent, or minus the errno
+   * (`UdpClient.EAGAIN`/`ENOBUFS`: no room now, try again; `ECONNREFUSED`:
+   * an earlier datagram found no receiver). Not counted in `sendErrors`.
+   */
+  trySend(packet: Uint8Array): number {
+    return native().symbols.tw_udp_send(this.fd, packet, packet.length);
+  }
+
+  static readonly EAGAIN = -11;
+  static readonly ENOBUFS = -105;
+  static readonly ECONNREFUSED = -111;
 
   /** One waiting datagram into `into`: its length, 0 when none. */
   receive(into: Uint8Array): number {

@@ -115,7 +115,8 @@ export class PipelineHost {
     const ready = new Promise<void>((resolve) => {
       const prev = h.worker.onmessage;
       h.worker.onmessage = (e) => {
-        if (e.data?.type === "ready") resolve();
+        // an error before "ready" (pinning, warm-up) is reported through `failure`
+        if (e.data?.type === "ready" || e.data?.type === "error") resolve();
         prev?.call(h.worker, e);
       };
     });

@@ -102,6 +102,9 @@ export interface WorkerDone {
   rejectedReportDrops: number;
   /** flat bars not made (--fill prev bounded per advance) */
   fillSkipped: number;
+  /** CLOCK_MONOTONIC ns of the first and the last poll that returned records (0 when none) */
+  busyFromNs: number;
+  busyToNs: number;
   /** --protocol itch: what the ITCH stage saw */
   itch?: ItchJson;
 }

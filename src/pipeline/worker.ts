@@ -4,22 +4,21 @@
  * idles by the chosen strategy; the main thread steers it through a small
  * shared control block (no per-event postMessage).
  *
- * Protocol: main posts a `WorkerStart`; the worker answers `{type:"ready"}`,
+ * Protocol: main posts a `WorkerStart`; the worker pins itself, warms the
+ * JIT up (warmup.ts) and answers `{type:"ready"}`,
  * loops until the control word says drain (and the ring is drained) or
  * abort, then posts a `WorkerDone` and closes.
  * @module
  */
 import { RingConsumer } from "../ring/ring.ts";
-import { TickConsumer } from "./consumer.ts";
+import type { TickConsumer } from "./consumer.ts";
 import { Idler } from "./idle.ts";
 import { C } from "./counters.ts";
 import { Ctl, type WorkerDone, type WorkerStart } from "./protocol.ts";
-import { EventWriter } from "./events.ts";
-import { BarAggregator } from "../bars/aggregator.ts";
-import { Histogram } from "./latency.ts";
-import { AnomalyRules } from "../anomaly/rules.ts";
-import { RowWriter } from "../anomaly/rows.ts";
-import { FeatureExtractor } from "../anomaly/features.ts";
+import type { EventWriter } from "./events.ts";
+import type { BarAggregator } from "../bars/aggregator.ts";
+import { buildStages } from "./stages.ts";
+import { warmUp } from "./warmup.ts";
 import { native } from "../native/lib.ts";
 import { ItchStage } from "../feeds/itch/stage.ts";
 import { BboWriter } from "../feeds/itch/bbo_out.ts";
@@ -29,31 +28,18 @@ import { BookShare } from "../feeds/itch/book_share.ts";
 
 declare const self: Worker & { close(): void };
 
-function run(msg: WorkerStart): WorkerDone {
+/** Pins the thread (--worker-cpu) and warms the JIT up, before the feed starts. */
+function prepare(msg: WorkerStart): void {
   if (msg.cpu !== undefined && native().symbols.tw_thread_pin(msg.cpu) !== 0) {
     throw new Error(`cannot pin the pipeline Worker to CPU ${msg.cpu}`);
   }
+  warmUp(msg);
+}
+
+function run(msg: WorkerStart): WorkerDone {
   const ring = new RingConsumer(msg.ring);
-  const events = new EventWriter(msg.events, { word: msg.control, index: Ctl.events });
-  const bars = msg.bars ? new BarAggregator(msg.bars, events) : undefined;
+  const { events, bars, consumer } = buildStages(msg);
   const now = native().symbols.tw_now_ns;
-  const consumer = new TickConsumer({
-    maxSymbols: msg.maxSymbols,
-    counters: msg.counters,
-    bars,
-    events,
-    latency: new Histogram(msg.latency),
-    wire: msg.wireLatency ? new Histogram(msg.wire) : undefined,
-    clock: () => now(),
-    latest: msg.latest,
-    rules: msg.anomaly ? new AnomalyRules(msg.maxSymbols) : undefined,
-    rows: msg.rows ? new RowWriter(msg.rows, msg.rowsWait) : undefined,
-    features: msg.rows ? new FeatureExtractor(msg.maxSymbols) : undefined,
-    want: msg.control.subarray(Ctl.want, Ctl.want + 1),
-    interest: msg.interest,
-    shard: msg.shard,
-    ...msg.guard,
-  });
   let nextLive = performance.now() + msg.liveBarsMs;
   const ctl = msg.control;
   const idler = idlerFor(msg, ring);
@@ -63,6 +49,8 @@ function run(msg: WorkerStart): WorkerDone {
   const books = itch && msg.books ? new BookShare(msg.books) : undefined;
   // Wall-clock close for quiet feeds (--idle-close).
   let lastTickWall = performance.now(), lastTickWm = -Infinity;
+  // the span in which records came (per poll, not per tick): capacity without start-up and shut-down
+  const busy = [0, 0];
   for (;;) {
     const n = ring.poll(onRecord, 4096);
     if (books !== undefined && books.pending()) answerBook(books, itch!);
@@ -74,6 +62,8 @@ function run(msg: WorkerStart): WorkerDone {
       }
     }
     if (n > 0) {
+      busy[1] = now();
+      if (busy[0] === 0) busy[0] = busy[1];
       // events first: a row's symbol name must be visible before the row
       events.flush();
       consumer.rows?.flush();
@@ -113,7 +103,7 @@ function run(msg: WorkerStart): WorkerDone {
   }
   events.close();
   consumer.rows?.close();
-  return { ...report(consumer, events, bars), itch: itch?.summary() };
+  return { ...report(consumer, events, busy, bars), itch: itch?.summary() };
 }
 
 /** A book snapshot the main thread asked for (REST, the `book` channel). */
@@ -168,7 +158,12 @@ function idlerFor(msg: WorkerStart, ring: RingConsumer): Idler {
 }
 
 /** The final report to the main thread. */
-function report(consumer: TickConsumer, events: EventWriter, bars?: BarAggregator): WorkerDone {
+function report(
+  consumer: TickConsumer,
+  events: EventWriter,
+  busy: number[],
+  bars?: BarAggregator,
+): WorkerDone {
   const n = consumer.symbols.size;
   return {
     type: "done",
@@ -184,14 +179,17 @@ function report(consumer: TickConsumer, events: EventWriter, bars?: BarAggregato
     rowsDropped: consumer.rows?.dropped ?? 0,
     rejectedReportDrops: events.rejectedDrops,
     fillSkipped: bars?.fillSkipped ?? 0,
+    busyFromNs: busy[0],
+    busyToNs: busy[1],
   };
 }
 
 self.onmessage = (e: MessageEvent<WorkerStart>) => {
   if (e.data?.type !== "start") return;
-  self.postMessage({ type: "ready" });
   let done: WorkerDone;
   try {
+    prepare(e.data);
+    self.postMessage({ type: "ready" }); // the feed starts now
     done = run(e.data);
   } catch (err) {
     self.postMessage({

@@ -21,6 +21,8 @@ import {
   tickPrice2,
 } from "../wire/frame.ts";
 import { PcapWriter } from "../net/pcap.ts";
+import { UdpClient } from "../native/udp.ts";
+import type { Percentiles } from "../pipeline/latency.ts";
 import { type ItchFeedArgs, publishItch } from "./feed_itch.ts";
 import { SendClock } from "./send_clock.ts";
 import { FEED_OPTIONS as OPTIONS } from "./feed_options.ts";
@@ -112,7 +114,36 @@ function udpSink(to: string): Sink {
   const m = /^(.+):(\d+)$/.exec(to);
   if (!m || Number(m[2]) > 65535) throw new UsageError(`--to: expected HOST:PORT, got '${to}'`);
   const hostname = m[1].replace(/^\[|\]$/g, "");
-  const addr = { transport: "udp" as const, hostname, port: Number(m[2]) };
+  let client: UdpClient | undefined;
+  try {
+    client = UdpClient.open(to); // numeric addresses: one synchronous send() per datagram
+  } catch {
+    return denoUdpSink(hostname, Number(m[2])); // host names
+  }
+  return {
+    send: async (f) => {
+      for (let refused = 0;;) {
+        const r = client.trySend(f);
+        if (r >= 0) return;
+        // an ICMP "port unreachable" for an earlier datagram (a DPDK receiver: the kernel beside it
+        // has no socket on the port): reported once, this datagram was not sent, send it again
+        if (r === UdpClient.ECONNREFUSED && ++refused < 8) continue;
+        if (r === UdpClient.ECONNREFUSED) return; // nobody listens, as UDP goes
+        if (r !== UdpClient.EAGAIN && r !== UdpClient.ENOBUFS) {
+          throw new Error(`cannot send to ${to} (error ${-r})`);
+        }
+        await new Promise((res) => setTimeout(res, 0)); // no room: let the socket drain
+      }
+    },
+    close: () => {
+      client.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function denoUdpSink(hostname: string, port: number): Sink {
+  const addr = { transport: "udp" as const, hostname, port };
   const sock = Deno.listenDatagram({
     transport: "udp",
     hostname: hostname.includes(":") ? "::" : "0.0.0.0",
@@ -183,6 +214,7 @@ class Emitter {
     const sec = n > 0 ? r.tick(0).tsSec() : 0, nsec = n > 0 ? r.tick(0).tsNsec() : 0;
     const out = this.a.json ? this.enc.encode(this.json(n)) : bytes.subarray(off, off + len);
     this.stats.bytes += out.length;
+    this.clock?.leaving();
     await this.sink.send(out, sec, nsec);
     this.progress();
   }
@@ -198,6 +230,11 @@ class Emitter {
     }
     this.stats.ticks += n;
     this.stats.frames++;
+  }
+
+  /** --stamp-send with a rate: how late frames left against their due time (ns). */
+  sendLag(): { send_lag_ns?: Percentiles } {
+    return this.clock && this.a.rate > 0 ? { send_lag_ns: this.clock.lag.summary() } : {};
   }
 
   /** The frame as the JSON baseline's datagram. */
@@ -382,6 +419,7 @@ async function main(argv: string[]): Promise<number> {
     gaps: e.gaps,
     seconds: Number(secs.toFixed(3)),
     ticks_per_s: Math.round(e.stats.ticks / Math.max(secs, 1e-9)),
+    ...e.sendLag(),
   }));
   return 0;
 }
