@@ -40,6 +40,7 @@
 import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { BAR, BarFlag, type BarHandler, LATE } from "./bar.ts";
 import { Side } from "../wire/enums.ts";
+import { tickMs } from "../wire/frame.ts";
 import { barDepth, type BarOptions, barStateBytes, FIELDS, MAX_FILL } from "./options.ts";
 
 const B = BAR.slot, LT = LATE.slot;
@@ -92,6 +93,10 @@ export class BarAggregator {
   private readonly lastClose: Float64Array;
   private readonly lastExp: Float64Array;
   private readonly maxSeen: Int32Array; // symbols seen per window (fill scan bound)
+  // per window: the grid bar the last trade fell in (its start and record slot), so a
+  // trade in the same grid bar skips the division and the modulo
+  private readonly gridStart: Float64Array;
+  private readonly gridSlot: Int32Array;
   private symbols = 0;
   /** the record handed to the handler (reused) */
   private readonly rec = new Float64Array(Math.max(BAR.slots, LATE.slots));
@@ -102,7 +107,12 @@ export class BarAggregator {
     [this.nw, this.cap, this.off] = [windowsMs.length, maxSymbols, opts.alignOffsetMs];
     [this.lateness, this.fill] = [opts.latenessMs, opts.fill];
     this.win = Float64Array.from(windowsMs);
-    this.st = new Float64Array(this.nw * maxSymbols * depth * FIELDS);
+    const records = this.nw * maxSymbols * depth;
+    // record indices are int32 on the per-trade path (and 2^31 float64s would be 16 GiB)
+    if (records * FIELDS >= 2 ** 31) {
+      throw new RangeError(`bar state for ${records} bars is too large: fewer symbols or windows`);
+    }
+    this.st = new Float64Array(records * FIELDS);
     this.openList = windowsMs.map(() => new Int32Array(maxSymbols * depth));
     this.openCount = new Int32Array(this.nw);
     this.nextCheck = new Float64Array(this.nw).fill(Infinity);
@@ -110,6 +120,8 @@ export class BarAggregator {
     this.lastClose = new Float64Array(this.nw * maxSymbols);
     this.lastExp = new Float64Array(this.nw * maxSymbols);
     this.maxSeen = new Int32Array(this.nw);
+    this.gridStart = new Float64Array(this.nw).fill(NaN);
+    this.gridSlot = new Int32Array(this.nw);
     this.lateBySymbol = new Float64Array(maxSymbols);
   }
 
@@ -127,14 +139,16 @@ export class BarAggregator {
 
   /** Advances the watermark to the tick's time; closes what became final. */
   onTime(t: Tick): void {
-    this.advanceTo(t.tsSec() * 1000 + Math.floor(t.tsNsec() / 1e6));
+    this.advanceTo(tickMs(t));
   }
 
-  /** Folds a trade into every window's bar. Sequence number in scratch[0]. */
-  onTrade(sym: number, t: Tick): void {
+  /**
+   * Folds a trade into every window's bar. Sequence number in scratch[0];
+   * `ms`: its event time in whole milliseconds (`tickMs`), when the caller has it.
+   */
+  onTrade(sym: number, t: Tick, ms = tickMs(t)): void {
     if (sym >= this.symbols) this.symbols = sym + 1;
     const sec = t.tsSec(), nsec = t.tsNsec();
-    const ms = sec * 1000 + Math.floor(nsec / 1e6);
     const price = t.priceHi() * TWO32 + t.priceLo();
     const size = t.size(), side = t.side();
     const buy = side === Side.Buy ? size : 0, sell = side === Side.Sell ? size : 0;
@@ -142,13 +156,17 @@ export class BarAggregator {
     const st = this.st, off = this.off, L = this.lateness, D = this.depth;
     for (let w = 0; w < this.nw; w++) {
       const W = this.win[w];
-      const idx = Math.floor((ms - off) / W);
-      const start = idx * W + off;
+      let start = this.gridStart[w], slot = this.gridSlot[w];
+      if (!(ms >= start && ms < start + W)) {
+        const idx = Math.floor((ms - off) / W);
+        this.gridStart[w] = start = idx * W + off;
+        this.gridSlot[w] = slot = idx % D;
+      }
       if (start + W + L <= this.watermark) { // its bar is already final
         this.lateTick(sym, t, seq, price);
         return; // one late event per tick, whatever the window
       }
-      const e = ((w * this.cap + sym) * D + (idx % D)) * F;
+      const e = (((w * this.cap + sym) * D + slot) * F) | 0; // int32: cheap index checks
       let state = st[e + F_STATE];
       if (state !== S_EMPTY && st[e + F_START] !== start) {
         // The record holds an older bar of this symbol: it is final by now.

@@ -14,10 +14,10 @@
  * ```
  * @module
  */
-import { CHECKSUM_SEED, FrameReader, mixTick, tickPrice } from "../wire/frame.ts";
+import { CHECKSUM_SEED, FrameReader, mixTick, tickMs, tickPrice } from "../wire/frame.ts";
 import { SymbolTable } from "../wire/symbols.ts";
 import { MAX_JUMP, SeqResult, Sequencer } from "./sequencer.ts";
-import { checkValues, Reject, tickMs, tickMsAt, TimeGuard } from "./guard.ts";
+import { checkValues, Reject, tickMsAt, TimeGuard } from "./guard.ts";
 import { C, createCounters } from "./counters.ts";
 import type { RecordHandler } from "../ring/ring.ts";
 import type { BarAggregator } from "../bars/aggregator.ts";
@@ -235,9 +235,10 @@ export class TickConsumer {
     const dv = this.reader.view, at = t.bb_pos, why = checkValues(dv, at);
     if (why !== Reject.none) return this.reject(why, t, this.frameSeq[0] + i);
     // one comparison on the usual path; past the frame's limit, the exact rules
-    if (tickMsAt(dv, at) > this.frameSeq[2]) return this.beyond(t, i, want, bytes);
+    const ms = tickMsAt(dv, at);
+    if (ms > this.frameSeq[2]) return this.beyond(t, i, want, bytes);
     if (this.guard.heldCount > 0) this.release(false, want); // the held ones were outliers
-    this.take(t, i, want);
+    this.take(t, i, want, ms);
   }
 
   /** Past the frame's time limit: the wall clock rejects, far ahead of the watermark holds. */
@@ -248,7 +249,7 @@ export class TickConsumer {
       return this.holdAhead(t, i, want, bytes, ms);
     }
     if (g.heldCount > 0) this.release(false, want);
-    this.take(t, i, want);
+    this.take(t, i, want, ms);
   }
 
   /** A tick far ahead of the watermark: held until CONFIRM agree (see guard.ts). */
@@ -269,7 +270,7 @@ export class TickConsumer {
         continue;
       }
       this.frameSeq[0] = g.heldSeq[k];
-      this.take(t, 0, want);
+      this.take(t, 0, want, tickMs(t));
     }
     this.frameSeq[0] = first;
   }
@@ -282,12 +283,12 @@ export class TickConsumer {
     this.events?.rejected(why, t, seq);
   }
 
-  /** A tick that passed every rule: symbols, watermark, state, events, bars. */
-  private take(t: Tick, i: number, want: number): void {
+  /** A tick that passed every rule (event time `ms`): symbols, watermark, state, events, bars. */
+  private take(t: Tick, i: number, want: number, ms: number): void {
     const c = this.counters, bars = this.bars;
     const sym = this.symbols.intern(t.symbolLo(), t.symbolHi());
     if (sym === -2) return this.reject(Reject.symbol, t, this.frameSeq[0] + i);
-    if (bars !== undefined) bars.onTime(t); // the watermark is per feed
+    if (bars !== undefined) bars.advanceTo(ms); // the watermark is per feed
     if (sym < 0) {
       c[C.symbolOverflow]++;
       return;
@@ -305,12 +306,12 @@ export class TickConsumer {
       this.labels[label & 7]++;
     }
     const kind = t.kind();
-    if (kind === TRADE) this.trade(sym, t, i, want);
+    if (kind === TRADE) this.trade(sym, t, i, want, ms);
     else if (kind === QUOTE) this.quote(sym, t, i, want);
     else c[C.unknownKind]++;
   }
 
-  private trade(sym: number, t: Tick, i: number, want: number): void {
+  private trade(sym: number, t: Tick, i: number, want: number, ms: number): void {
     const c = this.counters, latest = this.latest, L = sym * LATEST_SLOTS, size = t.size();
     c[C.trades]++;
     c[C.volume] += size;
@@ -326,7 +327,7 @@ export class TickConsumer {
     const bars = this.bars;
     if (bars !== undefined) {
       bars.scratch[0] = this.frameSeq[0] + i;
-      bars.onTrade(sym, t);
+      bars.onTrade(sym, t, ms);
     }
   }
 

@@ -84,11 +84,6 @@ export function tickMsAt(dv: DataView, at: number): number {
   return dv.getUint32(at, true) * 1000 + Math.floor(dv.getUint32(at + NSEC, true) / 1e6);
 }
 
-/** Event time of a tick, whole milliseconds. */
-export function tickMs(t: Tick): number {
-  return t.tsSec() * 1000 + Math.floor(t.tsNsec() / 1e6);
-}
-
 /** Settings of the time rule. */
 export interface GuardOptions {
   /** most event time may run ahead of the watermark or the wall clock, ms (0 = no limit) */

@@ -152,6 +152,11 @@ export function mixTick(h: number, t: Tick): number {
   return Math.imul(h ^ t.tsNsec(), 0x01000193);
 }
 
+/** Event time of a tick, whole milliseconds. */
+export function tickMs(t: Tick): number {
+  return t.tsSec() * 1000 + Math.floor(t.tsNsec() / 1e6);
+}
+
 /** Trade or bid price of a tick as an exact integer in price_exp units. */
 export function tickPrice(t: Tick): number {
   return t.priceHi() * TWO32 + t.priceLo();
