@@ -219,7 +219,11 @@ const LOAD_SYMBOLS = [
  */
 const batch = (rate: number) => rate === 0 || rate >= 1_000_000 ? 32 : 16;
 
-async function publish(s: Setup, udp: number, rate: number): Promise<{ ticks: number }> {
+async function publish(
+  s: Setup,
+  udp: number,
+  rate: number,
+): Promise<{ ticks: number; send_lag_ns?: Percentiles }> {
   const count = rate > 0 ? Math.round(rate * seconds) : (quick ? 1_500_000 : 4_000_000);
   return JSON.parse(
     await run([
@@ -275,6 +279,7 @@ async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): 
     wire_to_send_ns: sum.wire_latency_ns.to_send,
     rx_to_bar_ns: sum.latency_ns,
     wire_to_subscriber_ns: got.latency_ns,
+    ...(sent.send_lag_ns ? { publisher_late_ns: sent.send_lag_ns } : {}),
     subscriber_trades: got.trades,
     subscriber_expected: scope === "one" ? sum.trades_by_symbol?.[ONE] ?? 0 : sum.trades,
     cpu_s_per_m_ticks: Number((cpu / Math.max(sent.ticks / 1e6, 1e-9)).toFixed(3)),

@@ -32,6 +32,8 @@ export interface Row {
   /** from the moment the program got the datagram (C rx stamp, or JS receive) */
   rx_to_bar_ns: Percentiles;
   wire_to_subscriber_ns: Percentiles;
+  /** how late the publisher sent frames against their stamps (`send_lag_ns`; paced rows) */
+  publisher_late_ns?: Percentiles;
   subscriber_trades: number;
   subscriber_expected: number;
   cpu_s_per_m_ticks: number;
@@ -110,20 +112,42 @@ function latencyTable(rows: Row[]): string[] {
 }
 
 /** Medians of each hop, as differences of the medians measured at its ends. */
+/** A p50 hop as the difference of two p50s; under load they need not add up: "–" then. */
+const hop = (a: number, b: number) => a - b >= 0 ? us(a - b) : "–";
+
 function hops(rows: Row[]): string[] {
   const out = [
-    "| pipeline | rate | publisher+kernel → rx | rx → bar (ring + Worker) | bar → WebSocket send (event ring, main thread) | send → subscriber (socket, client) | wire → subscriber |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| pipeline | rate | publisher late | kernel → rx | rx → bar (ring + Worker) | bar → WebSocket send (event ring, main thread) | send → subscriber (socket, client) | wire → subscriber |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows.filter((x) => x.scope === "one" && !x.load_clients)) {
     const bar = r.wire_to_bar_ns.p50, send = r.wire_to_send_ns?.p50;
-    const sub = r.wire_to_subscriber_ns.p50;
+    const sub = r.wire_to_subscriber_ns.p50, late = r.publisher_late_ns?.p50;
+    const rx = bar - r.rx_to_bar_ns.p50;
     out.push(
-      `| ${label(r)} | ${rateName(r.requested_rate)} | ${us(bar - r.rx_to_bar_ns.p50)} | ${
-        us(r.rx_to_bar_ns.p50)
-      } | ${send === undefined ? "(in the line before)" : us(send - bar)} | ${
-        us(sub - (send ?? bar))
-      } | ${us(sub)} |`,
+      `| ${label(r)} | ${rateName(r.requested_rate)} | ${us(late)} | ${
+        late === undefined ? us(rx) : hop(rx, late)
+      } | ${us(r.rx_to_bar_ns.p50)} | ${
+        send === undefined ? "(in the line before)" : hop(send, bar)
+      } | ${hop(sub, send ?? bar)} | ${us(sub)} |`,
+    );
+  }
+  return out;
+}
+
+/** The tails: p99 of each measured span (not differences), one-symbol rows. */
+function tails(rows: Row[]): string[] {
+  const out = [
+    "| pipeline | rate | publisher late | rx → bar | wire → bar | wire → WebSocket send | wire → subscriber |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows.filter((x) => x.scope === "one" && !x.load_clients)) {
+    out.push(
+      `| ${label(r)} | ${rateName(r.requested_rate)} | ${us(r.publisher_late_ns?.p99)} | ${
+        us(r.rx_to_bar_ns.p99)
+      } | ${us(r.wire_to_bar_ns.p99)} | ${us(r.wire_to_send_ns?.p99)} | ${
+        us(r.wire_to_subscriber_ns.p99)
+      } |`,
     );
   }
   return out;
@@ -226,6 +250,10 @@ export function markdown(rep: Report): string {
     "## Where the time goes (p50 per hop, one-symbol rows)",
     "",
     ...hops(rep.rows),
+    "",
+    "## Tails (p99 per measured span, one-symbol rows)",
+    "",
+    ...tails(rep.rows),
     "",
     "## Idle (server on, one subscriber, no traffic)",
     "",
