@@ -26,6 +26,7 @@ function start(): WorkerStart {
     wire: new Float64Array(new SharedArrayBuffer(HIST_SLOTS * 8)),
     wireLatency: true,
     latest: createLatest(maxSymbols),
+    keepLatest: true,
     interest: createInterest(maxSymbols),
     anomaly: true,
     rows: createRing(4 << 20, 4096),

@@ -89,6 +89,7 @@ function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
     worker: {
       ...{ idle: o.idle, spins: o.spins, sleepUs: o.sleepUs, maxSymbols: o.maxSymbols },
       liveBarsMs: o.http || role.liveBars ? 250 : 0,
+      keepLatest: o.http, // only the server reads the latest trade and quote
       anomaly: o.anomaly,
       rowsWait: o.policy === "block",
       idleCloseMs: o.idleCloseMs,

@@ -142,13 +142,11 @@ export class BarAggregator {
     this.advanceTo(tickMs(t));
   }
 
-  /**
-   * Folds a trade into every window's bar. Sequence number in scratch[0];
-   * `ms`: its event time in whole milliseconds (`tickMs`), when the caller has it.
-   */
-  onTrade(sym: number, t: Tick, ms = tickMs(t)): void {
+  /** Folds a trade into every window's bar. Sequence number in scratch[0]. */
+  onTrade(sym: number, t: Tick): void {
     if (sym >= this.symbols) this.symbols = sym + 1;
     const sec = t.tsSec(), nsec = t.tsNsec();
+    const ms = tickMs(t);
     const price = t.priceHi() * TWO32 + t.priceLo();
     const size = t.size(), side = t.side();
     const buy = side === Side.Buy ? size : 0, sell = side === Side.Sell ? size : 0;

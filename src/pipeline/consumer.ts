@@ -66,6 +66,8 @@ export interface ConsumerOptions {
    * shared memory so the server thread can read them without messages.
    */
   latest?: Float64Array;
+  /** Keep `latest` up to date (default true); false when nothing reads it (no server). */
+  keepLatest?: boolean;
   /** Shared word: which per-tick events subscribers want (TickWant bits); read once per frame. */
   want?: Int32Array;
   /** Shared, per symbol id: which of them anyone wants for that symbol (TickWant bits). */
@@ -128,6 +130,7 @@ export class TickConsumer {
   private readonly shard?: Shard;
   private hash = CHECKSUM_SEED;
   private readonly guard: TimeGuard;
+  private readonly keepLatest: boolean;
 
   constructor(opts: ConsumerOptions = {}) {
     const cap = opts.maxSymbols ?? 4096;
@@ -141,6 +144,7 @@ export class TickConsumer {
     this.wire = opts.wire;
     this.clock = opts.clock;
     this.latest = opts.latest ?? new Float64Array(cap * LATEST_SLOTS);
+    this.keepLatest = opts.keepLatest ?? true;
     this.want = opts.want;
     this.interest = opts.interest ?? new Uint8Array(cap).fill(WANT_ALL);
     this.rules = opts.rules;
@@ -235,10 +239,9 @@ export class TickConsumer {
     const dv = this.reader.view, at = t.bb_pos, why = checkValues(dv, at);
     if (why !== Reject.none) return this.reject(why, t, this.frameSeq[0] + i);
     // one comparison on the usual path; past the frame's limit, the exact rules
-    const ms = tickMsAt(dv, at);
-    if (ms > this.frameSeq[2]) return this.beyond(t, i, want, bytes);
+    if (tickMsAt(dv, at) > this.frameSeq[2]) return this.beyond(t, i, want, bytes);
     if (this.guard.heldCount > 0) this.release(false, want); // the held ones were outliers
-    this.take(t, i, want, ms);
+    this.take(t, i, want);
   }
 
   /** Past the frame's time limit: the wall clock rejects, far ahead of the watermark holds. */
@@ -249,7 +252,7 @@ export class TickConsumer {
       return this.holdAhead(t, i, want, bytes, ms);
     }
     if (g.heldCount > 0) this.release(false, want);
-    this.take(t, i, want, ms);
+    this.take(t, i, want);
   }
 
   /** A tick far ahead of the watermark: held until CONFIRM agree (see guard.ts). */
@@ -270,7 +273,7 @@ export class TickConsumer {
         continue;
       }
       this.frameSeq[0] = g.heldSeq[k];
-      this.take(t, 0, want, tickMs(t));
+      this.take(t, 0, want);
     }
     this.frameSeq[0] = first;
   }
@@ -283,12 +286,16 @@ export class TickConsumer {
     this.events?.rejected(why, t, seq);
   }
 
-  /** A tick that passed every rule (event time `ms`): symbols, watermark, state, events, bars. */
-  private take(t: Tick, i: number, want: number, ms: number): void {
+  /**
+   * A tick that passed every rule: symbols, watermark, state, events, bars.
+   * (No float arguments on the per-tick path: a double passed to a call that
+   * is not inlined is boxed, an allocation per tick.)
+   */
+  private take(t: Tick, i: number, want: number): void {
     const c = this.counters, bars = this.bars;
     const sym = this.symbols.intern(t.symbolLo(), t.symbolHi());
     if (sym === -2) return this.reject(Reject.symbol, t, this.frameSeq[0] + i);
-    if (bars !== undefined) bars.advanceTo(ms); // the watermark is per feed
+    if (bars !== undefined) bars.onTime(t); // the watermark is per feed
     if (sym < 0) {
       c[C.symbolOverflow]++;
       return;
@@ -306,41 +313,45 @@ export class TickConsumer {
       this.labels[label & 7]++;
     }
     const kind = t.kind();
-    if (kind === TRADE) this.trade(sym, t, i, want, ms);
+    if (kind === TRADE) this.trade(sym, t, i, want);
     else if (kind === QUOTE) this.quote(sym, t, i, want);
     else c[C.unknownKind]++;
   }
 
-  private trade(sym: number, t: Tick, i: number, want: number, ms: number): void {
+  private trade(sym: number, t: Tick, i: number, want: number): void {
     const c = this.counters, latest = this.latest, L = sym * LATEST_SLOTS, size = t.size();
     c[C.trades]++;
     c[C.volume] += size;
     this.tradesBySymbol[sym]++;
-    latest[L + LS.price] = tickPrice(t);
-    latest[L + LS.size] = size;
-    latest[L + LS.sec] = t.tsSec();
-    latest[L + LS.nsec] = t.tsNsec();
-    latest[L + LS.seq] = this.frameSeq[0] + i;
-    latest[L + LS.exp] = t.priceExp();
+    if (this.keepLatest) {
+      latest[L + LS.price] = tickPrice(t);
+      latest[L + LS.size] = size;
+      latest[L + LS.sec] = t.tsSec();
+      latest[L + LS.nsec] = t.tsNsec();
+      latest[L + LS.seq] = this.frameSeq[0] + i;
+      latest[L + LS.exp] = t.priceExp();
+    }
     if ((want & this.interest[sym] & TickWant.trades) !== 0) this.tickEvent(Ev.trade, sym, t, i);
     if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, true);
     const bars = this.bars;
     if (bars !== undefined) {
       bars.scratch[0] = this.frameSeq[0] + i;
-      bars.onTrade(sym, t, ms);
+      bars.onTrade(sym, t);
     }
   }
 
   private quote(sym: number, t: Tick, i: number, want: number): void {
     const latest = this.latest, L = sym * LATEST_SLOTS;
     this.counters[C.quotes]++;
-    latest[L + LS.bid] = tickPrice(t);
-    latest[L + LS.bidSize] = t.size();
-    latest[L + LS.ask] = t.price2Hi() * TWO32 + t.price2Lo();
-    latest[L + LS.askSize] = t.size2();
-    latest[L + LS.quoteSec] = t.tsSec();
-    latest[L + LS.quoteNsec] = t.tsNsec();
-    latest[L + LS.exp] = t.priceExp();
+    if (this.keepLatest) {
+      latest[L + LS.bid] = tickPrice(t);
+      latest[L + LS.bidSize] = t.size();
+      latest[L + LS.ask] = t.price2Hi() * TWO32 + t.price2Lo();
+      latest[L + LS.askSize] = t.size2();
+      latest[L + LS.quoteSec] = t.tsSec();
+      latest[L + LS.quoteNsec] = t.tsNsec();
+      latest[L + LS.exp] = t.priceExp();
+    }
     if ((want & this.interest[sym] & TickWant.quotes) !== 0) this.tickEvent(Ev.quote, sym, t, i);
     if (this.rules !== undefined || this.rows !== undefined) this.detect(sym, t, i, false);
   }

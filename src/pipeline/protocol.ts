@@ -57,6 +57,8 @@ export interface WorkerStart {
   wireLatency: boolean;
   /** Latest trade/quote per symbol (consumer LATEST layout), shared. */
   latest: Float64Array<SharedArrayBuffer>;
+  /** Keep `latest` up to date: only the server reads it (false with --no-http). */
+  keepLatest: boolean;
   /** Per symbol id: the per-tick events anyone wants for it (TickWant bits), shared. */
   interest: Uint8Array<SharedArrayBuffer>;
   /** Run the rule-based anomaly flags. */

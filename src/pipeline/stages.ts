@@ -43,6 +43,7 @@ export function buildStages(msg: WorkerStart): Stages {
     wire: msg.wireLatency ? new Histogram(msg.wire) : undefined,
     clock: () => now(),
     latest: msg.latest,
+    keepLatest: msg.keepLatest,
     rules: msg.anomaly ? new AnomalyRules(msg.maxSymbols) : undefined,
     rows: msg.rows ? new RowWriter(msg.rows, msg.rowsWait) : undefined,
     features: msg.rows ? new FeatureExtractor(msg.maxSymbols) : undefined,
