@@ -10,6 +10,7 @@ import { MarketState } from "../src/server/state.ts";
 import { createLatest, TickWant } from "../src/pipeline/shared.ts";
 import type { TickEvent } from "../src/pipeline/events.ts";
 import { MarketSink } from "../src/sinks/market.ts";
+import { Histogram } from "../src/pipeline/latency.ts";
 import type { BarJson } from "../src/server/messages.ts";
 import { timingSafeEqual } from "../src/server/auth.ts";
 
@@ -370,4 +371,33 @@ Deno.test("subscriber index: each subscriber once (named and *), none after remo
   for (const c of ["c1", "c121", "c181", "c241"]) idx.remove("trades", "S1", c);
   assert.deepEqual(got("S1"), []);
   assert.equal(idx.has("quotes"), false);
+});
+
+Deno.test("hub: event-to-send latency counts only trades that went to a subscriber", () => {
+  using h = setup();
+  const a = h.connect();
+  a.request({ op: "subscribe", id: 1, channels: ["trades"], symbols: ["AAPL"] });
+  a.take();
+  const wire = new Histogram();
+  const sink = new MarketSink(h.state, h.hub, wire);
+  const ev = (symbol: number, seq: number): TickEvent => ({
+    kind: "trade",
+    symbol,
+    sec: 1767312000,
+    nsec: 0,
+    seq,
+    price: 101,
+    size: 5,
+    price2: 0,
+    size2: 0,
+    exp: 0,
+    side: 1,
+    rx: 0,
+  });
+  sink.tick(ev(1, 1), "MSFT"); // nobody wants MSFT: not sent, not measured
+  assert.equal(wire.count, 0);
+  assert.equal(h.hub.tickEvent(ev(1, 2), "MSFT"), false);
+  sink.tick(ev(0, 3), "AAPL");
+  assert.equal(wire.count, 1);
+  assert.deepEqual(a.take().map((m) => [m.type, m.sequence]), [["trade", 3]]);
 });

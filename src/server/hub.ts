@@ -328,10 +328,12 @@ export class Hub {
     this.fanOut("trades", t.symbol, () => body("trade", t));
   }
 
-  /** A trade or quote from the pipeline, with its symbol's name. */
-  tickEvent(t: TickEvent, sym: string): void {
-    if (t.kind === "trade") this.fanOut("trades", sym, () => body("trade", tradeEventJson(t, sym)));
-    else this.fanOut("quotes", sym, () => body("quote", quoteEventJson(t, sym)));
+  /** A trade or quote from the pipeline, with its symbol's name; false when nobody wanted it. */
+  tickEvent(t: TickEvent, sym: string): boolean {
+    if (t.kind === "trade") {
+      return this.fanOut("trades", sym, () => body("trade", tradeEventJson(t, sym)));
+    }
+    return this.fanOut("quotes", sym, () => body("quote", quoteEventJson(t, sym)));
   }
 
   /** A trade or quote the server is too far behind to send: each subscriber counts it. */
@@ -374,12 +376,14 @@ export class Hub {
   }
 
   /** Sends one body, built on first need, to the subscribers of a channel and symbol. */
-  private fanOut(channel: string, symbol: string, make: () => string): void {
+  /** Sends to the channel's subscribers of `symbol`; false when there was none. */
+  private fanOut(channel: string, symbol: string, make: () => string): boolean {
     let text: string | undefined;
     this.index.each(channel, symbol, (c) => {
       text ??= make();
       if (c.lagged > 0) c.tellLag();
       c.deliver(text);
     });
+    return text !== undefined;
   }
 }

@@ -61,8 +61,9 @@ export class MarketSink implements EventSink {
     if (this.lag !== undefined && t.rx > 0 && this.behind(t.rx, this.lag)) {
       return this.hub.tickSkipped(t, symbol);
     }
-    this.hub.tickEvent(t, symbol);
-    if (this.wire !== undefined && t.kind === "trade") {
+    // event time to send, of trades that went to a subscriber (a symbol's first ticks cross
+    // before the server knows who wants them)
+    if (this.hub.tickEvent(t, symbol) && this.wire !== undefined && t.kind === "trade") {
       this.wire.record(wallNs() - (t.sec * 1e9 + t.nsec), 1);
     }
   }
