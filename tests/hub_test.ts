@@ -103,6 +103,22 @@ const trade = (symbol: string, sequence: number) => ({
   sequence,
 });
 
+/** A trade event from the pipeline (symbol id, sequence, receive stamp). */
+const tradeEvent = (symbol: number, seq: number, rx = 0): TickEvent => ({
+  kind: "trade",
+  symbol,
+  sec: 1767312000,
+  nsec: 0,
+  seq,
+  price: 101,
+  size: 5,
+  price2: 0,
+  size2: 0,
+  exp: 0,
+  side: 1,
+  rx,
+});
+
 Deno.test("hub: subscribe is acked with a snapshot; events reach only matching subscribers", () => {
   using h = setup();
   const a = h.connect(), b = h.connect();
@@ -166,20 +182,7 @@ Deno.test("hub: once the server stays behind longer than the lag budget, trades 
   b.take();
   let now = 10e9;
   const sink = new MarketSink(h.state, h.hub, undefined, { maxNs: 50e6, now: () => now });
-  const ev = (symbol: number, seq: number, rx: number): TickEvent => ({
-    kind: "trade",
-    symbol,
-    sec: 1767312000,
-    nsec: 0,
-    seq,
-    price: 101,
-    size: 5,
-    price2: 0,
-    size2: 0,
-    exp: 0,
-    side: 1,
-    rx,
-  });
+  const ev = tradeEvent;
   const ms = 1e6;
   sink.tick(ev(0, 1, now - 10 * ms), "AAPL"); // 10 ms behind: sent
   sink.tick(ev(0, 2, now - 80 * ms), "AAPL"); // 80 ms: a stall, just begun: sent
@@ -380,20 +383,7 @@ Deno.test("hub: event-to-send latency counts only trades that went to a subscrib
   a.take();
   const wire = new Histogram();
   const sink = new MarketSink(h.state, h.hub, wire);
-  const ev = (symbol: number, seq: number): TickEvent => ({
-    kind: "trade",
-    symbol,
-    sec: 1767312000,
-    nsec: 0,
-    seq,
-    price: 101,
-    size: 5,
-    price2: 0,
-    size2: 0,
-    exp: 0,
-    side: 1,
-    rx: 0,
-  });
+  const ev = tradeEvent;
   sink.tick(ev(1, 1), "MSFT"); // nobody wants MSFT: not sent, not measured
   assert.equal(wire.count, 0);
   assert.equal(h.hub.tickEvent(ev(1, 2), "MSFT"), false);

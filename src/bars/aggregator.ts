@@ -93,8 +93,7 @@ export class BarAggregator {
   private readonly lastClose: Float64Array;
   private readonly lastExp: Float64Array;
   private readonly maxSeen: Int32Array; // symbols seen per window (fill scan bound)
-  // per window: the grid bar the last trade fell in (its start and record slot), so a
-  // trade in the same grid bar skips the division and the modulo
+  // per window: the last trade's grid bar (start, record slot): no division or modulo per trade
   private readonly gridStart: Float64Array;
   private readonly gridSlot: Int32Array;
   private symbols = 0;
@@ -107,12 +106,9 @@ export class BarAggregator {
     [this.nw, this.cap, this.off] = [windowsMs.length, maxSymbols, opts.alignOffsetMs];
     [this.lateness, this.fill] = [opts.latenessMs, opts.fill];
     this.win = Float64Array.from(windowsMs);
-    const records = this.nw * maxSymbols * depth;
-    // record indices are int32 on the per-trade path (and 2^31 float64s would be 16 GiB)
-    if (records * FIELDS >= 2 ** 31) {
-      throw new RangeError(`bar state for ${records} bars is too large: fewer symbols or windows`);
-    }
-    this.st = new Float64Array(records * FIELDS);
+    const n = this.nw * maxSymbols * depth * FIELDS; // int32 indices per trade: < 2^31 (16 GiB)
+    if (n >= 2 ** 31) throw new RangeError("bar state too large: fewer symbols or windows");
+    this.st = new Float64Array(n);
     this.openList = windowsMs.map(() => new Int32Array(maxSymbols * depth));
     this.openCount = new Int32Array(this.nw);
     this.nextCheck = new Float64Array(this.nw).fill(Infinity);

@@ -286,11 +286,7 @@ export class TickConsumer {
     this.events?.rejected(why, t, seq);
   }
 
-  /**
-   * A tick that passed every rule: symbols, watermark, state, events, bars.
-   * (No float arguments on the per-tick path: a double passed to a call that
-   * is not inlined is boxed, an allocation per tick.)
-   */
+  /** A tick that passed every rule (no float arguments per tick: boxed, they allocate). */
   private take(t: Tick, i: number, want: number): void {
     const c = this.counters, bars = this.bars;
     const sym = this.symbols.intern(t.symbolLo(), t.symbolHi());
