@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createRing, RingConsumer } from "../src/ring/ring.ts";
 import { Ev, EventWriter, TICK } from "../src/pipeline/events.ts";
 import { EventReader } from "../src/pipeline/event_reader.ts";
-import { BAR } from "../src/bars/bar.ts";
+import { BAR, BarFlag, decodeBar } from "../src/bars/bar.ts";
 
 Deno.test("events: droppable ticks fill at most half the ring; bars still fit at once", () => {
   const ring = createRing(1 << 16, 4096), w = new EventWriter(ring);
@@ -26,4 +26,17 @@ Deno.test("events: droppable ticks fill at most half the ring; bars still fit at
   let bars = 0, seen = 0;
   new EventReader(new RingConsumer(ring)).poll({ bar: () => bars++, tick: () => seen++ });
   assert.deepEqual([bars, seen], [100, ticks]);
+});
+
+Deno.test("decodeBar: every slot of the BAR layout, by name (none forgotten when the layout grows)", () => {
+  const f = new Float64Array(BAR.slots + 3);
+  BAR.fields.forEach((k, n) => (f[3 + BAR.slot[k]] = n + 10));
+  f[3 + BAR.slot.flags] = BarFlag.final | BarFlag.filled;
+  const b = decodeBar(f, 3) as unknown as Record<string, number | boolean>;
+  for (const k of BAR.fields) {
+    if (k === "kind" || k === "flags") continue;
+    assert.equal(b[k], BAR.fields.indexOf(k) + 10, k);
+  }
+  assert.deepEqual([b.final, b.filled], [true, true]);
+  assert.equal(Object.keys(b).length, BAR.fields.length - 2 + 2);
 });

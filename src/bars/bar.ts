@@ -76,10 +76,36 @@ export type BarEvent = Omit<RecordFields<typeof BAR>, "kind" | "flags"> & {
 /** A decoded late tick. */
 export type LateEvent = Omit<RecordFields<typeof LATE>, "kind">;
 
-/** Decodes a bar record at float64 index `i`. */
+const B = BAR.slot;
+
+/**
+ * Decodes a bar record at float64 index `i` (field by field: the main thread
+ * decodes a burst of them every live-bar period, and the generic
+ * `readRecord` costs several times more).
+ */
 export function decodeBar(f: Float64Array, i: number): BarEvent {
-  const { kind: _k, flags, ...rest } = readRecord(BAR, f, i);
-  return { ...rest, final: (flags & BarFlag.final) !== 0, filled: (flags & BarFlag.filled) !== 0 };
+  const flags = f[i + B.flags];
+  return {
+    window: f[i + B.window],
+    symbol: f[i + B.symbol],
+    start: f[i + B.start],
+    end: f[i + B.end],
+    open: f[i + B.open],
+    high: f[i + B.high],
+    low: f[i + B.low],
+    close: f[i + B.close],
+    exp: f[i + B.exp],
+    volume: f[i + B.volume],
+    trades: f[i + B.trades],
+    pv: f[i + B.pv],
+    firstSeq: f[i + B.firstSeq],
+    lastSeq: f[i + B.lastSeq],
+    revision: f[i + B.revision],
+    buyVolume: f[i + B.buyVolume],
+    sellVolume: f[i + B.sellVolume],
+    final: (flags & BarFlag.final) !== 0,
+    filled: (flags & BarFlag.filled) !== 0,
+  };
 }
 
 /** Decodes a late-tick record at float64 index `i`. */

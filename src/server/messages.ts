@@ -140,8 +140,8 @@ export function barJson(b: BarEvent, window: string, symbol: string): BarJson {
   return {
     symbol,
     window,
-    start: formatIso(b.start),
-    end: formatIso(b.end),
+    start: STARTS.iso(b.start),
+    end: ENDS.iso(b.end),
     open: scalePrice(b.open, b.exp),
     high: scalePrice(b.high, b.exp),
     low: scalePrice(b.low, b.exp),
@@ -156,6 +156,17 @@ export function barJson(b: BarEvent, window: string, symbol: string): BarJson {
     filled: b.filled,
   };
 }
+
+/** The last time formatted: the bars of one burst share their start and end. */
+class IsoCache {
+  private ms = NaN;
+  private text = "";
+  iso(ms: number): string {
+    if (ms !== this.ms) [this.ms, this.text] = [ms, formatIso(ms)];
+    return this.text;
+  }
+}
+const STARTS = new IsoCache(), ENDS = new IsoCache();
 
 /** A `--bars-out` line (no newline). */
 export function barLine(j: BarJson, b: BarEvent): string {

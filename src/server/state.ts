@@ -37,6 +37,7 @@ export class MarketState {
   private readonly hist = new Map<string, { starts: number[]; bars: BarJson[] }>();
   /** latest bar per `${symbol}|${window}` (in progress or final) */
   readonly latestBar = new Map<string, BarJson>();
+  private readonly latestStart = new Map<string, number>(); // its start, ms
   readonly anomalies: AnomalyJson[] = [];
   readonly late: LateJson[] = [];
   readonly gaps: GapJson[] = [];
@@ -72,8 +73,11 @@ export class MarketState {
   /** Records a bar (final or in progress); `start` in ms when the caller has it. */
   onBar(j: BarJson, start = Date.parse(j.start)): BarJson {
     const key = `${j.symbol}|${j.window}`;
-    const cur = this.latestBar.get(key);
-    if (!cur || start >= Date.parse(cur.start)) this.latestBar.set(key, j);
+    const cur = this.latestStart.get(key);
+    if (cur === undefined || start >= cur) {
+      this.latestBar.set(key, j);
+      this.latestStart.set(key, start);
+    }
     if (j.final) {
       let h = this.hist.get(key);
       if (!h) this.hist.set(key, h = { starts: [], bars: [] });
