@@ -44,11 +44,16 @@ export function formatIso(ms: number): string {
   return s.endsWith(".000Z") ? s.slice(0, -5) + "Z" : s;
 }
 
+// the last second formatted: a feed's ticks mostly share it
+let baseSec = NaN, baseIso = "";
+
 /** ISO-8601 UTC of seconds + nanoseconds, exact, trailing zeros trimmed. */
 export function isoNs(sec: number, nsec: number): string {
-  const base = new Date(sec * 1000).toISOString().slice(0, 19);
-  if (nsec === 0) return `${base}Z`;
-  return `${base}.${String(nsec).padStart(9, "0").replace(/0+$/, "")}Z`;
+  if (sec !== baseSec) [baseSec, baseIso] = [sec, new Date(sec * 1000).toISOString().slice(0, 19)];
+  if (nsec === 0) return `${baseIso}Z`;
+  let digits = 9;
+  while (nsec % 10 === 0) [nsec, digits] = [nsec / 10, digits - 1];
+  return `${baseIso}.${String(nsec).padStart(digits, "0")}Z`;
 }
 
 const ISO_NS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;

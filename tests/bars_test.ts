@@ -70,6 +70,16 @@ Deno.test("durations and ISO times", () => {
   assert.equal(formatIso(Date.UTC(2012, 5, 21, 13, 30)), "2012-06-21T13:30:00Z");
   assert.equal(formatIso(Date.UTC(2012, 5, 21, 13, 30) + 5), "2012-06-21T13:30:00.005Z");
   assert.equal(isoNs(1340285400, 4_241_176), "2012-06-21T13:30:00.004241176Z");
+  // trailing zeros trimmed, leading kept; the cached second follows the argument
+  const cases: [number, number, string][] = [
+    [1340285400, 0, "2012-06-21T13:30:00Z"],
+    [1340285400, 1, "2012-06-21T13:30:00.000000001Z"],
+    [1340285401, 500_000_000, "2012-06-21T13:30:01.5Z"],
+    [1340285400, 999_999_999, "2012-06-21T13:30:00.999999999Z"],
+    [1340285400, 10_000, "2012-06-21T13:30:00.00001Z"],
+    [-1, 120_000_000, "1969-12-31T23:59:59.12Z"],
+  ];
+  for (const [sec, nsec, iso] of cases) assert.equal(isoNs(sec, nsec), iso);
 });
 
 Deno.test("window boundaries to the nanosecond: [start, end), labelled by start", () => {
