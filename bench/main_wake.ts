@@ -1,10 +1,13 @@
-// Three ways a Worker can wake Deno's main thread, and what each costs:
+// Four ways a Worker can wake Deno's main thread, and what each costs:
 // Atomics.waitAsync on a shared word (what the pipeline uses), a
-// postMessage, and a thread-safe FFI callback the Worker calls through its
-// pointer. The Worker stamps CLOCK_MONOTONIC (libtickwire's tw_now_ns) just
+// postMessage, a thread-safe FFI callback the Worker calls through its
+// pointer, and a non-blocking FFI call in which the main thread's promise
+// waits on a futex (tw_ring_park on an empty ring) until the Worker calls
+// tw_ring_wake. The Worker stamps CLOCK_MONOTONIC (libtickwire's tw_now_ns) just
 // before waking, at random gaps of 0.5-1.5 ms; the main thread stamps on
 // resumption. Run: deno run -A bench/main_wake.ts
-import { native } from "../src/native/lib.ts";
+import { libraryPath, native } from "../src/native/lib.ts";
+import { createRing } from "../src/ring/ring.ts";
 
 const N = 3000;
 const isWorker = (globalThis as unknown as { name?: string }).name === "wake";
@@ -14,7 +17,8 @@ const VOID = { parameters: [], result: "void" } as const;
 if (isWorker) {
   const self_ = self as unknown as Worker;
   self_.onmessage = async (e: MessageEvent) => {
-    const { sab, kind, ptr } = e.data;
+    const { sab, kind, ptr, ring } = e.data;
+    const rb = new Uint8Array(ring), len = BigInt(ring.byteLength);
     const word = new Int32Array(sab), stamp = new Float64Array(sab, 8, 1);
     const call = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(ptr)!, VOID);
     for (let k = 0; k < N; k++) {
@@ -25,11 +29,18 @@ if (isWorker) {
         Atomics.add(word, 0, 1);
         Atomics.notify(word, 0);
       } else if (kind === "postMessage") self_.postMessage(0);
+      else if (kind === "ffi park") native().symbols.tw_ring_wake(rb, len);
       else call.call();
     }
   };
 } else {
-  for (const kind of ["waitAsync", "postMessage", "ffi callback"]) {
+  const lib = Deno.dlopen(libraryPath(), {
+    tw_ring_park: { parameters: ["buffer", "u64", "u64"], result: "i32", nonblocking: true },
+  });
+  for (const kind of ["waitAsync", "postMessage", "ffi callback", "ffi park"]) {
+    const ring = createRing(1 << 16, 1024),
+      rb = new Uint8Array(ring),
+      len = BigInt(ring.byteLength);
     const sab = new SharedArrayBuffer(16);
     const word = new Int32Array(sab), stamp = new Float64Array(sab, 8, 1);
     const lat: number[] = [];
@@ -37,12 +48,13 @@ if (isWorker) {
     const cb = Deno.UnsafeCallback.threadSafe(VOID, () => wake?.());
     const w = new Worker(import.meta.url, { type: "module", name: "wake" });
     w.onmessage = () => wake?.();
-    w.postMessage({ sab, kind, ptr: Deno.UnsafePointer.value(cb.pointer) });
+    w.postMessage({ sab, kind, ptr: Deno.UnsafePointer.value(cb.pointer), ring });
     for (let k = 0; k < N; k++) {
       if (kind === "waitAsync") {
         const r = Atomics.waitAsync(word, 0, Atomics.load(word, 0), 1000);
         if (r.async) await r.value;
-      } else await new Promise<void>((r) => wake = r);
+      } else if (kind === "ffi park") await lib.symbols.tw_ring_park(rb, len, 1_000_000_000n);
+      else await new Promise<void>((r) => wake = r);
       lat.push(now() - stamp[0]);
     }
     w.terminate();
@@ -51,4 +63,5 @@ if (isWorker) {
     const q = (p: number) => (lat[Math.floor(p * (lat.length - 1))] / 1000).toFixed(1);
     console.log(`${kind.padEnd(12)} p50 ${q(0.5)} µs  p90 ${q(0.9)} µs  p99 ${q(0.99)} µs`);
   }
+  lib.close();
 }
