@@ -36,8 +36,8 @@ export class MarketState {
   /** final bars per `${symbol}|${window}`, oldest first, at most `history` */
   private readonly hist = new Map<string, { starts: number[]; bars: BarJson[] }>();
   /** latest bar per `${symbol}|${window}` (in progress or final) */
-  readonly latestBar = new Map<string, BarJson>();
-  private readonly latestStart = new Map<string, number>(); // its start, ms
+  /** the latest bar per `symbol|window`, with its start in ms */
+  private readonly latestBar = new Map<string, { bar: BarJson; start: number }>();
   readonly anomalies: AnomalyJson[] = [];
   readonly late: LateJson[] = [];
   readonly gaps: GapJson[] = [];
@@ -73,11 +73,8 @@ export class MarketState {
   /** Records a bar (final or in progress); `start` in ms when the caller has it. */
   onBar(j: BarJson, start = Date.parse(j.start)): BarJson {
     const key = `${j.symbol}|${j.window}`;
-    const cur = this.latestStart.get(key);
-    if (cur === undefined || start >= cur) {
-      this.latestBar.set(key, j);
-      this.latestStart.set(key, start);
-    }
+    const cur = this.latestBar.get(key);
+    if (cur === undefined || start >= cur.start) this.latestBar.set(key, { bar: j, start });
     if (j.final) {
       let h = this.hist.get(key);
       if (!h) this.hist.set(key, h = { starts: [], bars: [] });
@@ -143,10 +140,10 @@ export class MarketState {
       }
     }
     const cur = this.latestBar.get(`${symbol}|${window}`);
-    if (cur && !cur.final) {
-      const s = Date.parse(cur.start);
+    if (cur && !cur.bar.final) {
+      const s = cur.start;
       if (s >= from && s < to && (out.length === 0 || Date.parse(out[out.length - 1].start) < s)) {
-        out.push(cur);
+        out.push(cur.bar);
       }
     }
     return out;
@@ -163,7 +160,7 @@ export class MarketState {
     for (const ch of channels) {
       if (!ch.startsWith("bars:")) continue;
       for (const s of names) {
-        const b = this.latestBar.get(`${s}|${ch.slice(5)}`);
+        const b = this.latestBar.get(`${s}|${ch.slice(5)}`)?.bar;
         if (b && !(noFinal && b.final)) bars.push(b);
       }
     }
