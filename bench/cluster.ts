@@ -17,13 +17,14 @@
  * Usage: deno task bench:cluster [--quick] [--json FILE]
  * @module
  */
-import { parseArgs } from "node:util";
 import { startNats } from "../tests/nats_cluster.ts";
+import { benchArgs } from "./lib/cli.ts";
 
-const { values } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, json: { type: "string" } },
-});
 const ROOT = new URL("../", import.meta.url).pathname;
+const values = benchArgs("bench:cluster", "Usage: deno task bench:cluster [options]", {
+  quick: { section: "Options", help: "one repeat of 500,000 ticks and a 5 s paced run" },
+  json: { arg: "FILE", section: "Options", help: "results file (bench/results/cluster.json)" },
+}, (v) => ({ quick: v.quick === true, json: v.json as string | undefined }));
 const outJson = values.json ?? `${ROOT}bench/results/cluster.json`;
 const COUNT = values.quick ? 500_000 : 5_000_000;
 const REPEATS = values.quick ? 1 : 3;

@@ -32,7 +32,8 @@
  *        [--seconds S] [--capacity-ticks N] [--fanout 300,2000] [--idle-seconds S]
  * @module
  */
-import { parseArgs } from "node:util";
+import type { OptionTable } from "../src/cli/table.ts";
+import { benchArgs, numList } from "./lib/cli.ts";
 import { hasDpdk } from "../src/native/lib.ts";
 import type { Percentiles } from "../src/pipeline/latency.ts";
 import {
@@ -49,40 +50,55 @@ import {
 } from "./lib/procs.ts";
 import { type CapacityRow, type IdleRow, markdown, type Row } from "./lib/e2e_report.ts";
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    json: { type: "string" },
-    rates: { type: "string" },
-    seconds: { type: "string" },
-    "capacity-ticks": { type: "string" },
-    fanout: { type: "string" },
-    "idle-seconds": { type: "string" },
-  },
-});
 const ROOT = new URL("../", import.meta.url).pathname;
-const quick = values.quick;
-const rates = (values.rates ?? (quick ? "10000,100000" : "10000,100000,1000000,0"))
-  .split(",").map(Number);
-const seconds = Number(values.seconds ?? (quick ? 2 : 5));
-const capacityTicks = Number(values["capacity-ticks"] ?? (quick ? 2_000_000 : 20_000_000));
-const fanout = (values.fanout ?? (quick ? "300" : "300,2000")).split(",").map(Number);
-const idleSeconds = Number(values["idle-seconds"] ?? (quick ? 3 : 10));
-const outJson = values.json ??
-  (quick
-    ? `${Deno.makeTempDirSync({ prefix: "tw-e2e-" })}/e2e.json`
-    : `${ROOT}bench/results/e2e.json`);
+const OPTIONS: OptionTable = {
+  quick: { section: "Options", help: "about 2 minutes: 10k and 100k, 2 s rows, 300 clients" },
+  json: {
+    arg: "FILE",
+    section: "Options",
+    help:
+      "results file, e2e.md beside it (bench/results/e2e.json;\n--quick: a temporary directory)",
+  },
+  rates: {
+    arg: "N,N",
+    section: "Options",
+    help: "ticks/s per row, 0 = flat out (10000,100000,1000000,0)",
+  },
+  seconds: { arg: "S", section: "Options", help: "seconds of feed per row (5; --quick 2)" },
+  "capacity-ticks": {
+    arg: "N",
+    section: "Options",
+    help: "ticks in the capacity replay, 0 = no capacity rows (20000000)",
+  },
+  fanout: { arg: "N,N", section: "Options", help: "extra clients per fan-out row (300,2000)" },
+  "idle-seconds": { arg: "S", section: "Options", help: "seconds of the idle row (10; --quick 3)" },
+};
+const opts = benchArgs(
+  "bench:e2e",
+  "Usage: deno task bench:e2e [options]\n\nWire-to-bar and wire-to-subscriber latency of tickwire and the baseline.",
+  OPTIONS,
+  (v, num) => {
+    const quick = v.quick === true, s = (k: string) => v[k] as string | undefined;
+    const dir = () => Deno.makeTempDirSync({ prefix: "tw-e2e-" });
+    return {
+      quick,
+      rates: numList(
+        "rates",
+        s("rates"),
+        quick ? "10000,100000" : "10000,100000,1000000,0",
+        0,
+        1e9,
+      ),
+      seconds: num("seconds", s("seconds"), quick ? 2 : 5, 0.1, 3600, false),
+      capacityTicks: num("capacity-ticks", s("capacity-ticks"), quick ? 2e6 : 2e7, 0, 1e10),
+      fanout: numList("fanout", s("fanout"), quick ? "300" : "300,2000", 0, 100_000),
+      idleSeconds: num("idle-seconds", s("idle-seconds"), quick ? 3 : 10, 0.1, 3600, false),
+      outJson: s("json") ?? (quick ? `${dir()}/e2e.json` : `${ROOT}bench/results/e2e.json`),
+    };
+  },
+);
+const { quick, rates, seconds, capacityTicks, fanout, idleSeconds, outJson } = opts;
 const outDir = outJson.replace(/[^/]*$/, "") || "./";
-if (
-  rates.some((r) => !(r >= 0)) || !(seconds > 0) || !(capacityTicks >= 0) ||
-  fanout.some((n) => !(n >= 0)) || !(idleSeconds > 0)
-) {
-  console.error(
-    "usage: deno task bench:e2e [--quick] [--json FILE] [--rates 10000,100000,1000000,0] " +
-      "[--seconds S] [--capacity-ticks N] [--fanout 300,2000] [--idle-seconds S]",
-  );
-  Deno.exit(2);
-}
 const log = (s: string) => console.error(`bench:e2e: ${s}`);
 const deno = Deno.execPath();
 const SYMBOLS = 64, ONE = "AAPL";

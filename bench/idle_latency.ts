@@ -9,23 +9,19 @@
  * Usage: deno task bench:idle [--rates 10000,100000] [--seconds S]
  * @module
  */
-import { parseArgs } from "node:util";
 import { createRing, RingConsumer } from "../src/ring/ring.ts";
 import { NativeFeed } from "../src/native/feed.ts";
 import { IDLE_KINDS, type IdleKind, Idler } from "../src/pipeline/idle.ts";
 import { native } from "../src/native/lib.ts";
+import { benchArgs, numList } from "./lib/cli.ts";
 
-const { values } = parseArgs({
-  options: {
-    rates: { type: "string", default: "10000,100000" },
-    seconds: { type: "string", default: "1.5" },
-  },
-});
-const rates = values.rates.split(",").map(Number), seconds = Number(values.seconds);
-if (rates.some((r) => !(r > 0)) || !(seconds > 0)) {
-  console.error("usage: deno task bench:idle [--rates N,N] [--seconds S]");
-  Deno.exit(2);
-}
+const { rates, seconds } = benchArgs("bench:idle", "Usage: deno task bench:idle [options]", {
+  rates: { arg: "N,N", section: "Options", help: "ticks/s per row, one per frame (10000,100000)" },
+  seconds: { arg: "S", section: "Options", help: "seconds per row (1.5)" },
+}, (v, num) => ({
+  rates: numList("rates", v.rates as string | undefined, "10000,100000", 1, 1e8),
+  seconds: num("seconds", v.seconds as string | undefined, 1.5, 0.01, 3600, false),
+}));
 const now = native().symbols.tw_now_ns;
 const TWO32 = 4294967296;
 

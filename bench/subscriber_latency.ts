@@ -15,6 +15,12 @@
 import { encodeFrame } from "../src/wire/encode.ts";
 
 const rate = Number(Deno.args[0] ?? 10_000), label = Deno.args[1] ?? "tickwire";
+if (!Number.isInteger(rate) || rate < 1 || rate > 1e6 || Deno.args.length > 2) {
+  console.error(
+    "usage: deno run -A bench/subscriber_latency.ts [TICKS_PER_S (1..1000000)] [LABEL]",
+  );
+  Deno.exit(2);
+}
 const port = 19_000 + Math.floor(Math.random() * 1000), http = port + 1000;
 const root = new URL("../", import.meta.url).pathname;
 const child = new Deno.Command(Deno.execPath(), {

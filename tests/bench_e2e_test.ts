@@ -57,3 +57,28 @@ Deno.test("bench:e2e writes the JSON report and Markdown with every kind of row"
   if (hasDpdk()) assert.match(md, /\| bars\+anomaly \| 200000 \| 0 \| 200000 \/ 0 \|/);
   assert.match(md, /## Targets \(issue 13\), this run/);
 });
+
+Deno.test("the benchmarks answer --help and refuse a bad command line without a stack trace", async () => {
+  for (
+    const [file, name] of [
+      ["bench/e2e.ts", "bench:e2e"],
+      ["bench/idle_latency.ts", "bench:idle"],
+      ["bench/cluster.ts", "bench:cluster"],
+    ]
+  ) {
+    const help = await deno(file, ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: deno task /);
+    assert.match(help.stdout, /--help +print this help/);
+    for (const [args, why] of [[["--bogus"], /Unknown option '--bogus'/], [["--json"], /--json/]]) {
+      const r = await deno(file, args as string[]);
+      assert.equal(r.code, 2, `${file} ${args}: ${r.stderr}`);
+      assert.ok(r.stderr.startsWith(`${name}: `), r.stderr);
+      assert.match(r.stderr, why as RegExp);
+      assert.doesNotMatch(r.stderr, /Uncaught|at file:/);
+    }
+  }
+  const bad = await deno("bench/e2e.ts", ["--rates", "10k"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--rates: expected a whole number from 0 to 1000000000, got '10k'/);
+});
