@@ -19,7 +19,8 @@
  * stage is in the capacity rows.
  *
  * Rows: each rate (default 10k, 100k, 1M ticks/s and flat out) × pipeline ×
- * subscriber scope; pinned rows; fan-out rows (300 and 2,000 extra clients,
+ * subscriber scope; pinned rows; real-time rows (--rt-priority, root);
+ * fan-out rows (300 and 2,000 extra clients,
  * one symbol each); idle CPU with the server on and a subscriber connected;
  * capacity (flat-out DPDK net_pcap replay of 20 M ticks, 32 per frame,
  * `--policy block`, with and without the anomaly stage).
@@ -37,6 +38,7 @@ import { benchArgs, numList } from "./lib/cli.ts";
 import { hasDpdk } from "../src/native/lib.ts";
 import type { Percentiles } from "../src/pipeline/latency.ts";
 import {
+  childCpuSeconds,
   cpuSeconds,
   gcStats,
   lastJson,
@@ -118,6 +120,8 @@ interface Setup {
   json: boolean;
   url(http: number): string;
   pinned?: boolean;
+  /** --rt-priority given to tickwire's receive thread and Worker */
+  rt?: number;
 }
 
 function tickwire(feedArgs: (udp: number) => string[], pins: string[] = []) {
@@ -134,17 +138,24 @@ function tickwire(feedArgs: (udp: number) => string[], pins: string[] = []) {
   ];
 }
 
-const udpSetup = (pinned: boolean): Setup => ({
+/** Real-time priority of the rt rows (SCHED_FIFO; any value 1-99 ranks above ordinary threads). */
+const RT_PRIORITY = 10;
+
+const udpSetup = (pinned: boolean, rt = false): Setup => ({
   pipeline: "tickwire-udp",
   argv: tickwire(
     (udp) => ["--feed", "udp", "--listen", `127.0.0.1:${udp}`],
-    pinned ? ["--rx-cpu", "0", "--worker-cpu", "1", "--main-cpu", "0"] : [],
+    [
+      ...(pinned ? ["--rx-cpu", "0", "--worker-cpu", "1", "--main-cpu", "0"] : []),
+      ...(rt ? ["--rt-priority", String(RT_PRIORITY)] : []),
+    ],
   ),
   to: (udp) => `127.0.0.1:${udp}`,
   wrap: [],
   json: false,
   url: (http) => `ws://127.0.0.1:${http}/v1/stream`,
   pinned,
+  ...(rt ? { rt: RT_PRIORITY } : {}),
 });
 
 const baselineSetup: Setup = {
@@ -264,11 +275,14 @@ async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): 
   await sub.ready;
   const loadProc = load > 0 ? subscriber(s.url(http), scope, load) : undefined;
   await loadProc?.ready;
-  const cpu0 = cpuSeconds(rx.pid), t0 = performance.now();
+  const procs = [rx.pid, sub.pid, loadProc?.pid ?? 0];
+  const cpu0 = procs.map(cpuSeconds), pub0 = childCpuSeconds(), t0 = performance.now();
   const sent = await publish(s, udp, rate);
   const wall = (performance.now() - t0) / 1000;
+  const [rxCores, subCores, loadCores] = procs.map((p, i) => (cpuSeconds(p) - cpu0[i]) / wall);
+  const cores = { processor: rxCores, publisher: (childCpuSeconds() - pub0) / wall };
   await sleep(500);
-  const cpu = cpuSeconds(rx.pid) - cpu0, mem = memory(rx.pid);
+  const cpu = cpuSeconds(rx.pid) - cpu0[0], mem = memory(rx.pid);
   const got = lastJson((await sub.stop("SIGTERM")).stdout) as {
     trades: number;
     latency_ns: Percentiles;
@@ -282,6 +296,7 @@ async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): 
   const row: Row = {
     pipeline: s.pipeline,
     pinned: s.pinned ?? false,
+    ...(s.rt ? { rt_priority: s.rt } : {}),
     scope,
     load_clients: load,
     load_open: loaded.load_open,
@@ -301,6 +316,7 @@ async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): 
     cpu_s_per_m_ticks: Number((cpu / Math.max(sent.ticks / 1e6, 1e-9)).toFixed(3)),
     rss_peak_bytes: mem.peak,
     ...gcStats(out.stdout, sum.ticks),
+    cores: { ...cores, subscriber: subCores, load: loadProc ? loadCores : 0 },
   };
   log(describe(row));
   return row;
@@ -308,7 +324,9 @@ async function measure(s: Setup, rate: number, scope: "one" | "all", load = 0): 
 
 function describe(r: Row): string {
   const us = (p: Percentiles) => `p50 ${(p.p50 / 1e3).toFixed(0)} p99 ${(p.p99 / 1e3).toFixed(0)}`;
-  return `${r.pipeline}${r.pinned ? " pinned" : ""} @ ${r.requested_rate || "flat out"} ` +
+  return `${r.pipeline}${r.pinned ? " pinned" : ""}${r.rt_priority ? " rt" : ""} @ ${
+    r.requested_rate || "flat out"
+  } ` +
     `${r.scope}${r.load_clients ? ` +${r.load_clients} clients` : ""}: ${r.received}/${r.sent} ` +
     `ticks; wire→bar ${us(r.wire_to_bar_ns)} µs; wire→subscriber ${us(r.wire_to_subscriber_ns)} ` +
     `µs (${r.subscriber_trades}/${r.subscriber_expected} trades); ${r.cpu_s_per_m_ticks} CPU s/M`;
@@ -447,6 +465,10 @@ for (const rate of rates) {
 }
 for (const rate of rates.filter((r) => r > 0 && r <= 1_000_000)) {
   rows.push(await measure(udpSetup(true), rate, "one"));
+}
+// real-time receive thread and Worker (SCHED_FIFO needs root or CAP_SYS_NICE)
+for (const rate of Deno.uid() === 0 ? rates.filter((r) => r > 0 && r <= 1_000_000) : []) {
+  rows.push(await measure(udpSetup(false, true), rate, "one"));
 }
 const fanRate = rates.includes(100_000) ? 100_000 : rates[0];
 for (const load of fanout.filter((n) => n > 0)) {

@@ -141,12 +141,83 @@ Deno.test("--rx-cpu, --worker-cpu, --main-cpu pin the threads and the summary sa
   assert.equal(r.code, 0, r.stderr);
   const s = lastJson<{ ticks: number; threads: Record<string, number | null> }>(r);
   assert.equal(s.ticks, 20000);
-  assert.deepEqual(s.threads, { rx_cpu: 0, worker_cpu: last, main_cpu: 0 });
+  assert.deepEqual(s.threads, { rx_cpu: 0, worker_cpu: last, main_cpu: 0, rt_priority: null });
   const none = lastJson<{ threads: Record<string, number | null> }>(await tickwire(args));
-  assert.deepEqual(none.threads, { rx_cpu: null, worker_cpu: null, main_cpu: null });
+  assert.deepEqual(none.threads, {
+    rx_cpu: null,
+    worker_cpu: null,
+    main_cpu: null,
+    rt_priority: null,
+  });
   const bad = await tickwire([...args, "--worker-cpu", `${last + 1}`]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--worker-cpu: expected a whole number from 0 to/);
+});
+
+/** Scheduling class and real-time priority of each thread of a process, by thread name. */
+function schedByThread(pid: number): Map<string, { policy: number; rt: number }[]> {
+  const out = new Map<string, { policy: number; rt: number }[]>();
+  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/stat`);
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields 40 (rt_priority) and 41 (policy) of proc(5), counted from 3 here
+    out.set(name, [...out.get(name) ?? [], { rt: Number(f[37]), policy: Number(f[38]) }]);
+  }
+  return out;
+}
+
+Deno.test({
+  name: "--rt-priority runs the receive thread and the Worker in SCHED_FIFO, and says so",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}src/main.ts`, "--rate", "20000", "--duration", "3"].concat(
+        ["--no-http", "--quiet", "--no-model", "--rt-priority", "7"],
+      ),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await new Promise((r) => setTimeout(r, 2000)); // started, Worker warmed up, feed running
+    const threads = schedByThread(child.pid);
+    const out = await child.output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const SCHED_FIFO = 1;
+    assert.deepEqual(threads.get("tw-rx"), [{ policy: SCHED_FIFO, rt: 7 }]);
+    assert.deepEqual(threads.get("worker-1"), [{ policy: SCHED_FIFO, rt: 7 }]);
+    for (const [name, list] of threads) {
+      if (name === "tw-rx" || name === "worker-1") continue;
+      for (const t of list) assert.equal(t.policy, 0, `${name} stays an ordinary thread`);
+    }
+    const s = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+    assert.equal(s.threads.rt_priority, 7);
+    assert.equal(s.ring_drops, 0);
+
+    // without the capability: a clear refusal at start, no stack trace
+    const denied = await new Deno.Command("setpriv", {
+      args: ["--bounding-set", "-sys_nice", Deno.execPath(), "run", "-A", `${ROOT}src/main.ts`]
+        .concat([
+          "--rate",
+          "1000",
+          "--duration",
+          "1",
+          "--no-http",
+          "--quiet",
+          "--rt-priority",
+          "7",
+        ]),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(denied.stderr);
+    assert.notEqual(denied.code, 0);
+    assert.match(err, /real-time priority 7.*needs root or CAP_SYS_NICE/);
+    assert.doesNotMatch(err, /Uncaught|at file:/);
+
+    const bad = await tickwire(["--rt-priority", "100", "--no-http"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--rt-priority: expected a whole number from 1 to 99, got '100'/);
+  },
 });
 
 Deno.test("--version names the version and the library; TICKWIRE_TOKEN stands in for --token", async () => {

@@ -56,3 +56,15 @@ Deno.test("feed: publishing to a port nobody listens on finishes and counts ever
   const s = lastJson<{ ticks: number; frames: number }>(r);
   assert.equal(s.ticks, 20_000);
 });
+
+Deno.test("feed: a missing libtickwire is one clear line, not a stack trace", async () => {
+  const r = await deno("src/tools/feed.ts", ["--to", "127.0.0.1:9", "--count", "10"], {
+    env: { TICKWIRE_LIB: "/nonexistent/libtickwire.so" },
+  });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^feed: libtickwire not found at \/nonexistent\/libtickwire\.so: build it/,
+  );
+  assert.doesNotMatch(r.stderr, /Uncaught|at file:/);
+});

@@ -15,6 +15,8 @@ import type { Percentiles } from "../../src/pipeline/latency.ts";
 export interface Row {
   pipeline: "tickwire-udp" | "tickwire-dpdk" | "baseline";
   pinned: boolean;
+  /** tickwire's receive thread and Worker ran in SCHED_FIFO at this priority (--rt-priority) */
+  rt_priority?: number;
   /** the measured subscriber wants one symbol's trades or all of them */
   scope: "one" | "all";
   /** extra fan-out clients, one symbol each */
@@ -40,6 +42,12 @@ export interface Row {
   rss_peak_bytes: number;
   gc_count: number;
   gc_bytes_per_tick: number;
+  /**
+   * Cores each process used while the feed ran (CPU seconds over the feed's
+   * wall time): the processor, the publisher, the measured subscriber and
+   * the fan-out clients' process (0 without). The machine has `machine.cpus`.
+   */
+  cores?: { processor: number; publisher: number; subscriber: number; load: number };
 }
 
 /** CPU of a receiver with the server on, a subscriber connected and no traffic. */
@@ -50,13 +58,13 @@ export interface IdleRow {
   core_share: number;
 }
 
-/** Flat-out replay of a large capture through decode and bars. */
 /** Rows the model scored and dropped (the scorer behind) in a capacity row; NaN without a model. */
 function modelRows(c: CapacityRow): { scored: number; dropped: number } {
   const m = c.model as { rows_scored?: number; rows_dropped?: number } | null;
   return { scored: m?.rows_scored ?? NaN, dropped: m?.rows_dropped ?? NaN };
 }
 
+/** Flat-out replay of a large capture through decode and bars. */
 export interface CapacityRow {
   stage: "bars" | "bars+anomaly";
   ticks: number;
@@ -87,7 +95,7 @@ const us = (ns: number | undefined) => ns === undefined ? "–" : (ns / 1e3).toF
 const rateName = (r: number) =>
   r === 0 ? "flat out" : r >= 1e6 ? `${r / 1e6}M` : r >= 1e3 ? `${r / 1e3}k` : `${r}`;
 const label = (r: Row) =>
-  `${r.pipeline}${r.pinned ? " (pinned)" : ""}${
+  `${r.pipeline}${r.pinned ? " (pinned)" : ""}${r.rt_priority ? " (rt)" : ""}${
     r.load_clients ? ` +${r.load_clients} clients` : ""
   }`;
 
@@ -111,7 +119,6 @@ function latencyTable(rows: Row[]): string[] {
   ];
 }
 
-/** Medians of each hop, as differences of the medians measured at its ends. */
 /** A p50 hop as the difference of two p50s; under load they need not add up: "–" then. */
 const hop = (a: number, b: number) => a - b >= 0 ? us(a - b) : "–";
 
@@ -153,9 +160,28 @@ function tails(rows: Row[]): string[] {
   return out;
 }
 
+/** How busy the machine was in each row: a saturated one queues every thread. */
+function cores(rows: Row[], cpus: number): string[] {
+  const out = [
+    `| pipeline | rate | subscriber | processor | publisher | measured subscriber | fan-out clients | total (of ${cpus}) |`,
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows.filter((x) => x.cores !== undefined)) {
+    const c = r.cores!, total = c.processor + c.publisher + c.subscriber + c.load;
+    const f = (x: number) => x.toFixed(2);
+    out.push(
+      `| ${label(r)} | ${rateName(r.requested_rate)} | ${r.scope} | ${f(c.processor)} | ${
+        f(c.publisher)
+      } | ${f(c.subscriber)} | ${r.load_clients ? f(c.load) : "–"} | ${f(total)} |`,
+    );
+  }
+  return out;
+}
+
 function find(rows: Row[], p: Row["pipeline"], rate: number, scope = "one", load = 0) {
   return rows.find((r) =>
     r.pipeline === p && r.requested_rate === rate && r.scope === scope && !r.pinned &&
+    !r.rt_priority &&
     r.load_clients === load
   );
 }
@@ -254,6 +280,10 @@ export function markdown(rep: Report): string {
     "## Tails (p99 per measured span, one-symbol rows)",
     "",
     ...tails(rep.rows),
+    "",
+    "## CPU of the machine (cores used while the feed ran)",
+    "",
+    ...cores(rep.rows, m.cpus),
     "",
     "## Idle (server on, one subscriber, no traffic)",
     "",

@@ -93,6 +93,16 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * User + system CPU seconds of this process's children that have ended and
+ * been waited for (a publisher run to its end with `run`), so far.
+ */
+export function childCpuSeconds(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[13]) + Number(f[14])) / CLK_TCK; // cutime, cstime (fields 16, 17)
+}
+
 /** CPU seconds so far of each thread of a process, by thread id (with its name). */
 export function threadSeconds(pid: number): Map<number, { name: string; s: number }> {
   const out = new Map<number, { name: string; s: number }>();

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, a stats index or the ring layout changes. */
-#define TW_ABI_VERSION 7u
+#define TW_ABI_VERSION 8u
 
 /* Return codes (negative errno-style values). */
 #define TW_OK 0
@@ -137,6 +137,18 @@ TW_API int32_t tw_thread_timer_slack(uint32_t ns);
  * Calling thread only. Feeds take the option cpu=N for their own thread.
  */
 TW_API int32_t tw_thread_pin(int32_t cpu);
+
+/*
+ * Puts the calling thread in the real-time class SCHED_FIFO at `priority`
+ * (1..99): it then runs as soon as it is runnable, ahead of every ordinary
+ * thread on its CPU, until it blocks. Only for threads that block when idle
+ * (a spinning FIFO thread keeps its CPU to itself, up to the kernel's RT
+ * throttling, 95 % by default). Needs root or CAP_SYS_NICE (or an RLIMIT_RTPRIO
+ * that allows it). Returns TW_OK, -EINVAL for a priority out of range, or
+ * a negative errno (-EPERM: not allowed). Calling thread only. Feeds take
+ * the option rt_priority=N for their own thread.
+ */
+TW_API int32_t tw_thread_rt(int32_t priority);
 
 /* CLOCK_MONOTONIC in nanoseconds, the clock of rx stamps. Any thread. */
 TW_API double tw_now_ns(void);

@@ -156,6 +156,15 @@ TW_API int32_t tw_thread_pin(int32_t cpu) {
   return TW_OK;
 }
 
+TW_API int32_t tw_thread_rt(int32_t priority) {
+  if (priority < sched_get_priority_min(SCHED_FIFO) ||
+      priority > sched_get_priority_max(SCHED_FIFO))
+    return TW_EINVAL;
+  struct sched_param sp = {.sched_priority = priority};
+  int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+  return rc == 0 ? TW_OK : -rc;
+}
+
 TW_API double tw_now_ns(void) { return (double)tw_mono_ns(); }
 
 /* ---- options: "key=value" lines ---- */
@@ -249,9 +258,16 @@ static void *feed_main(void *arg) {
   tw_feed *f = (tw_feed *)arg;
   /* Naps of a few microseconds should not become 50 us (Linux default). */
   tw_thread_timer_slack(1000);
-  int rc = f->cpu >= 0 && tw_thread_pin(f->cpu) != TW_OK
-               ? tw_feed_fail(f, "cannot pin the feed thread to CPU %d", f->cpu)
-               : f->run(f);
+  int rc = TW_OK, err;
+  if (f->cpu >= 0 && tw_thread_pin(f->cpu) != TW_OK)
+    rc = tw_feed_fail(f, "cannot pin the feed thread to CPU %d", f->cpu);
+  else if (f->rt_priority > 0 && (err = tw_thread_rt(f->rt_priority)) != TW_OK)
+    rc = tw_feed_fail(f,
+                      "cannot give the feed thread real-time priority %d: %s "
+                      "(needs root or CAP_SYS_NICE)",
+                      f->rt_priority, strerror(-err));
+  else
+    rc = f->run(f);
   tw_producer_close(&f->prod);
   uint64_t st = atomic_load_explicit(&f->stats[TW_STAT_STATE],
                                      memory_order_relaxed); /* own counter */
@@ -279,6 +295,12 @@ static int parse_common(tw_feed *f) {
   uint64_t spins, sleep_ns, cpu;
   if (tw_arg_u64(f, "cpu", UINT64_MAX, &cpu)) return TW_EINVAL;
   f->cpu = cpu == UINT64_MAX ? -1 : (int)(cpu > 1023 ? 1023 : cpu);
+  uint64_t rt;
+  if (tw_arg_u64(f, "rt_priority", 0, &rt)) return TW_EINVAL;
+  if (rt > 99)
+    return tw_feed_fail(f, "rt_priority must be 1..99, not %llu",
+                        (unsigned long long)rt);
+  f->rt_priority = (int)rt;
   if (!idle || strcmp(idle, "sleep") == 0)
     f->idle.kind = TW_IDLE_SLEEP;
   else if (strcmp(idle, "yield") == 0)

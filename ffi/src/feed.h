@@ -40,6 +40,7 @@ struct tw_feed {
   tw_idler idle;
   int policy;                          /* TW_POLICY_* */
   int cpu;                             /* pin the feed thread here; -1: anywhere */
+  int rt_priority;                     /* SCHED_FIFO priority; 0: ordinary */
   /* start handshake */
   pthread_mutex_t mu;
   pthread_cond_t cv;

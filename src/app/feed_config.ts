@@ -61,6 +61,7 @@ export function feedConfig(o: RunOptions): FeedConfig {
     sleep_ns: o.sleepUs * 1000,
     policy: o.policy,
     cpu: o.cpus.rx,
+    rt_priority: o.rtPriority,
   };
   switch (o.feed) {
     case "synth":

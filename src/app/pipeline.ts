@@ -96,6 +96,7 @@ function startHost(o: RunOptions, role: PipelineRole, model?: LoadedModel) {
       wireLatency: o.wireLatency,
       shard: o.shard,
       cpu: o.cpus.worker,
+      rtPriority: o.rtPriority,
       itch: itchSettings(o),
       guard: {
         maxSkewMs: o.maxSkewMs,
@@ -368,6 +369,7 @@ async function stop(
     model,
     lastScoredNs: r.scorer?.lastScoredNs,
     cpus: r.o.cpus,
+    rtPriority: r.o.rtPriority,
   });
   const failed = r.files.map((f) => f.failure()).filter((x) => x !== undefined);
   if (end.error || failed.length) s.error = [end.error, ...failed].filter((x) => x).join("; ");

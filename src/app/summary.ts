@@ -121,8 +121,16 @@ export interface Summary {
   labels: Record<string, number>;
   /** --protocol itch: MoldUDP64 and ITCH counts, books, gaps, lines */
   itch?: ItchJson;
-  /** CPUs the threads were pinned to (--rx-cpu, --worker-cpu, --main-cpu; null: not pinned) */
-  threads?: { rx_cpu: number | null; worker_cpu: number | null; main_cpu: number | null };
+  /**
+   * CPUs the threads were pinned to (--rx-cpu, --worker-cpu, --main-cpu; null: not pinned)
+   * and the SCHED_FIFO priority of the receive thread and the Worker (--rt-priority; null: none)
+   */
+  threads?: {
+    rx_cpu: number | null;
+    worker_cpu: number | null;
+    main_cpu: number | null;
+    rt_priority: number | null;
+  };
   /** processors: what went to NATS (durable = JetStream) */
   cluster?: PublisherStats & { shard: string | null; unacked: number };
   error?: string;
@@ -146,6 +154,7 @@ export interface SummaryParts {
   /** when the model scored its last row (CLOCK_MONOTONIC ns), with a model */
   lastScoredNs?: number;
   cpus: { rx?: number; worker?: number; main?: number };
+  rtPriority?: number;
 }
 
 function feedSection(fs: FeedStats): Summary["feed_stats"] {
@@ -266,6 +275,7 @@ export function buildSummary(p: SummaryParts): Summary {
       rx_cpu: p.cpus.rx ?? null,
       worker_cpu: p.cpus.worker ?? null,
       main_cpu: p.cpus.main ?? null,
+      rt_priority: p.rtPriority ?? null,
     },
   };
   if (p.feed === "dpdk") {

@@ -77,6 +77,8 @@ export interface RunOptions {
   maxSessions: number;
   /** CPUs the receive thread, the pipeline Worker and the main thread are pinned to */
   cpus: { rx?: number; worker?: number; main?: number };
+  /** SCHED_FIFO priority of the receive thread and the Worker (--rt-priority); undefined: ordinary */
+  rtPriority?: number;
   duration: number;
   statusInterval: number;
   windows: string[];
@@ -271,6 +273,9 @@ function parseRing(s: (k: string) => string | undefined) {
     maxSeqJump: num("max-seq-jump", s("max-seq-jump"), 1_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxSessions: num("max-sessions", s("max-sessions"), 256, 1, 65536),
     cpus: parseCpus(s),
+    rtPriority: s("rt-priority") === undefined
+      ? undefined
+      : num("rt-priority", s("rt-priority"), 0, 1, 99),
   };
 }
 

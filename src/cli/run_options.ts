@@ -265,6 +265,11 @@ export const OPTIONS: Record<string, RunOptionSpec> = bySection({
     "rx-cpu": { arg: "N", help: "pin the receive (feed) thread to CPU N" },
     "worker-cpu": { arg: "N", help: "pin the pipeline Worker's thread to CPU N" },
     "main-cpu": { arg: "N", help: "pin the main thread (server, sinks) to CPU N" },
+    "rt-priority": {
+      arg: "N",
+      help:
+        "real-time priority (SCHED_FIFO, 1-99) for the receive\nthread and the pipeline Worker: they run as soon as a\ntick arrives, ahead of every ordinary thread; needs root\nor CAP_SYS_NICE (off)",
+    },
     "max-symbols": { arg: "N", help: "symbol capacity (4096); more is counted, not stored" },
   },
   ["Run"]: {

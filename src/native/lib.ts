@@ -11,7 +11,7 @@
  */
 
 /** ABI version this TypeScript code was written against (TW_ABI_VERSION). */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 const SYMBOLS = {
   tw_abi_version: { parameters: [], result: "u32" },
@@ -35,6 +35,7 @@ const SYMBOLS = {
   tw_now_ns: { parameters: [], result: "f64" },
   tw_thread_timer_slack: { parameters: ["u32"], result: "i32" },
   tw_thread_pin: { parameters: ["i32"], result: "i32" },
+  tw_thread_rt: { parameters: ["i32"], result: "i32" },
   tw_udp_open: { parameters: ["buffer"], result: "i32" },
   tw_udp_send: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   tw_udp_recv: { parameters: ["i32", "buffer", "i32"], result: "i32" },

@@ -79,6 +79,8 @@ export interface WorkerStart {
   shard?: Shard;
   /** Pin the Worker's thread to this CPU (--worker-cpu). */
   cpu?: number;
+  /** SCHED_FIFO priority of the Worker's thread (--rt-priority). */
+  rtPriority?: number;
   /** --protocol itch: records are MoldUDP64 packets (date resolved, BBO file) */
   itch?: ItchOptions & { bboOut?: string; rerequest?: string };
   /** --protocol itch: the shared block book snapshots are asked and answered through */

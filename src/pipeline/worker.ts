@@ -28,10 +28,21 @@ import { BookShare } from "../feeds/itch/book_share.ts";
 
 declare const self: Worker & { close(): void };
 
-/** Pins the thread (--worker-cpu) and warms the JIT up, before the feed starts. */
+/**
+ * Pins the thread (--worker-cpu), makes it real-time (--rt-priority) and
+ * warms the JIT up, before the feed starts.
+ */
 function prepare(msg: WorkerStart): void {
-  if (msg.cpu !== undefined && native().symbols.tw_thread_pin(msg.cpu) !== 0) {
+  const lib = native().symbols;
+  if (msg.cpu !== undefined && lib.tw_thread_pin(msg.cpu) !== 0) {
     throw new Error(`cannot pin the pipeline Worker to CPU ${msg.cpu}`);
+  }
+  const rt = msg.rtPriority === undefined ? 0 : lib.tw_thread_rt(msg.rtPriority);
+  if (rt !== 0) {
+    throw new Error(
+      `--rt-priority: cannot give the pipeline Worker real-time priority ${msg.rtPriority} ` +
+        `(error ${-rt}${rt === -1 ? ", not permitted: needs root or CAP_SYS_NICE" : ""})`,
+    );
   }
   warmUp(msg);
 }

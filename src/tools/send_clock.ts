@@ -11,6 +11,7 @@
  *
  * Clock: CLOCK_REALTIME as `performance.timeOrigin + performance.now()`, the
  * same expression every tickwire process and the bench's subscriber use.
+ * The schedule starts at the first `wait()`: frame 0 is due then.
  * `lag` keeps how late each frame left against its due time (the
  * publisher's own share of the measured latency).
  *
@@ -35,9 +36,10 @@ const SPIN_GAP_MS = 0.1;
 
 /** Paces frames by tick count and stamps them with their intended send time. */
 export class SendClock {
-  private readonly t0 = performance.now();
+  /** when frame 0 was due (ms, performance.now()); NaN until the first `wait()` */
+  private t0 = NaN;
   private ticks = 0;
-  private dueMs = this.t0;
+  private dueMs = 0;
   /** How late frames left against their due time, ns (`leaving()` just before each send). */
   readonly lag = new Histogram();
 
@@ -48,6 +50,7 @@ export class SendClock {
 
   /** Waits until a frame of `n` ticks is due (never returns early). */
   async wait(n: number): Promise<void> {
+    if (this.t0 !== this.t0) this.t0 = performance.now(); // the first frame starts the schedule
     const due = this.rate > 0 ? this.t0 + (this.ticks / this.rate) * 1000 : performance.now();
     this.ticks += n;
     this.dueMs = due;
