@@ -12,7 +12,7 @@
  * @module
  */
 import type { RunOptions } from "../cli/args.ts";
-import type { FeedKind, FeedOptions } from "../native/feed.ts";
+import type { FeedKind, FeedOptions, NativeFeed } from "../native/feed.ts";
 import { itchDate } from "../feeds/itch/date.ts";
 
 /** A native feed to start. */
@@ -107,5 +107,35 @@ export function feedConfig(o: RunOptions): FeedConfig {
         },
       };
     }
+  }
+}
+
+/**
+ * How far a finite feed has got (0..1; undefined when unknown): ticks of a
+ * counted synthetic run, or an estimate of the bytes read from a capture
+ * (payload plus 58 bytes of pcap record and Ethernet/IPv4/UDP headers per
+ * packet) over its size, kept in `sizes` once read.
+ */
+export function feedPosition(
+  cfg: FeedConfig,
+  feed: NativeFeed,
+  ticksSeen: number,
+  sizes: Map<string, number>,
+): number | undefined {
+  const e = cfg.extent;
+  if (e === undefined) return undefined;
+  if ("ticks" in e) return ticksSeen / e.ticks;
+  let size = sizes.get(e.file);
+  if (size === undefined) sizes.set(e.file, size = fileSize(e.file));
+  if (!size) return undefined;
+  const fs = feed.stats();
+  return Math.min(0.999, (fs.bytes + fs.packets * 58 + 24) / size);
+}
+
+function fileSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
   }
 }

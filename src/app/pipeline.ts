@@ -34,7 +34,13 @@ import { RunRecord } from "../sinks/record.ts";
 import { MarketState } from "../server/state.ts";
 import { ServerStartError } from "../server/app.ts";
 import { StatusLine } from "../cli/status.ts";
-import { type FeedConfig, feedConfig, itchStageSettings, liveFeed } from "./feed_config.ts";
+import {
+  type FeedConfig,
+  feedConfig,
+  feedPosition,
+  itchStageSettings,
+  liveFeed,
+} from "./feed_config.ts";
 import { type Http, serveHttp } from "./http.ts";
 import { Lifecycle, StartError, type StopReason, waitForStop } from "./lifecycle.ts";
 import { buildSummary, type ModelSummary, type Summary } from "./summary.ts";
@@ -69,8 +75,8 @@ interface Running {
   feed?: NativeFeed;
   scorer?: Scorer;
   t0: number;
-  /** size of the capture a finite feed reads, once known (status line position) */
-  fileSize?: number;
+  /** sizes of the captures read, once known (the status line's position) */
+  sizes: Map<string, number>;
   /** event-time-to-WebSocket-send latency of trades (--wire-latency) */
   sendWire?: Histogram;
 }
@@ -248,6 +254,7 @@ async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promis
     fanout: new Fanout(o.windows, FEATURE_NAMES, []),
     files: [],
     t0: performance.now(),
+    sizes: new Map(),
     sendWire: o.wireLatency ? new Histogram() : undefined,
   };
   const files = fileSinks(o, life);
@@ -303,31 +310,8 @@ function statusInput(r: Running) {
     drops: rc.drops,
     gaps: cv.gaps,
     malformed: cv.malformed,
-    position: position(r, cv.ticksSeen),
+    position: r.feed?.alive ? feedPosition(r.cfg, r.feed, cv.ticksSeen, r.sizes) : undefined,
   };
-}
-
-/**
- * How far a finite feed has got: ticks of a counted synthetic run, or an
- * estimate of the bytes read from a capture (payload plus 58 bytes of pcap
- * record and Ethernet/IPv4/UDP headers per packet) over its size.
- */
-function position(r: Running, ticksSeen: number): number | undefined {
-  const e = r.cfg.extent;
-  if (e === undefined || !r.feed?.alive) return undefined;
-  if ("ticks" in e) return ticksSeen / e.ticks;
-  r.fileSize ??= fileSize(e.file);
-  if (!r.fileSize) return undefined;
-  const fs = r.feed.stats();
-  return Math.min(0.999, (fs.bytes + fs.packets * 58 + 24) / r.fileSize);
-}
-
-function fileSize(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 /** Stops the feed, drains the Worker and the scorer, closes the sinks. */

@@ -41,7 +41,8 @@ import type { Tick } from "../wire/generated/tickwire_generated.ts";
 import { BAR, BarFlag, type BarHandler, LATE } from "./bar.ts";
 import { Side } from "../wire/enums.ts";
 import { tickMs } from "../wire/frame.ts";
-import { barDepth, type BarOptions, barStateBytes, FIELDS, MAX_FILL } from "./options.ts";
+import { barDepth, type BarOptions, barStateBytes, FIELDS } from "./options.ts";
+import { BarFiller } from "./fill.ts";
 
 const B = BAR.slot, LT = LATE.slot;
 
@@ -67,8 +68,6 @@ export class BarAggregator {
   updates = 0;
   /** Late ticks (their bar was already final). */
   late = 0;
-  /** Flat bars not made because one advance would have made more than MAX_FILL. */
-  fillSkipped = 0;
   /** Late ticks per symbol. */
   readonly lateBySymbol: Float64Array;
   /** Bars a symbol may have open per window. */
@@ -83,15 +82,13 @@ export class BarAggregator {
   private readonly cap: number;
   private readonly off: number;
   private readonly lateness: number;
-  private readonly fill: boolean;
+  /** flat bars for quiet symbols (--fill prev) */
+  private readonly filler?: BarFiller;
   // (records are emptied when final; state S_EMPTY = 0)
   private readonly st: Float64Array; // bar records
   private readonly openList: Int32Array[]; // per window: record indices not yet final
   private readonly openCount: Int32Array;
   private readonly nextCheck: Float64Array; // per window: watermark that requires a scan
-  private readonly lastFinalStart: Float64Array; // per window*symbol (fill)
-  private readonly lastClose: Float64Array;
-  private readonly lastExp: Float64Array;
   private readonly maxSeen: Int32Array; // symbols seen per window (fill scan bound)
   // per window: the last trade's grid bar (start, record slot): no division or modulo per trade
   private readonly gridStart: Float64Array;
@@ -104,17 +101,15 @@ export class BarAggregator {
     const { windowsMs, maxSymbols } = opts;
     const depth = this.depth = barDepth(opts); // checks the options
     [this.nw, this.cap, this.off] = [windowsMs.length, maxSymbols, opts.alignOffsetMs];
-    [this.lateness, this.fill] = [opts.latenessMs, opts.fill];
+    this.lateness = opts.latenessMs;
     this.win = Float64Array.from(windowsMs);
+    if (opts.fill) this.filler = new BarFiller(this.win, maxSymbols, this.rec, out);
     const n = this.nw * maxSymbols * depth * FIELDS; // int32 indices per trade: < 2^31 (16 GiB)
     if (n >= 2 ** 31) throw new RangeError("bar state too large: fewer symbols or windows");
     this.st = new Float64Array(n);
     this.openList = windowsMs.map(() => new Int32Array(maxSymbols * depth));
     this.openCount = new Int32Array(this.nw);
     this.nextCheck = new Float64Array(this.nw).fill(Infinity);
-    this.lastFinalStart = new Float64Array(this.nw * maxSymbols).fill(-Infinity);
-    this.lastClose = new Float64Array(this.nw * maxSymbols);
-    this.lastExp = new Float64Array(this.nw * maxSymbols);
     this.maxSeen = new Int32Array(this.nw);
     this.gridStart = new Float64Array(this.nw).fill(NaN);
     this.gridSlot = new Int32Array(this.nw);
@@ -126,6 +121,11 @@ export class BarAggregator {
     if (ms <= this.watermark) return;
     this.watermark = ms;
     for (let w = 0; w < this.nw; w++) if (ms >= this.nextCheck[w]) this.scan(w);
+  }
+
+  /** Flat bars not made because one advance would have made more than MAX_FILL. */
+  get fillSkipped(): number {
+    return this.filler?.skipped ?? 0;
   }
 
   /** Bytes of preallocated bar state. */
@@ -255,7 +255,7 @@ export class BarAggregator {
       for (let k = 0; k < n; k++) {
         const e = list[k];
         if (st[e + F_START] !== g) continue;
-        this.finalize(w, Math.floor(e / F / this.depth) % this.cap, e);
+        this.finalize(w, this.symbolOf(e), e);
         st[e + F_LISTED] = 0;
         list[k--] = list[--n];
       }
@@ -266,76 +266,52 @@ export class BarAggregator {
       const end = st[e + F_START] + W;
       if (L > 0 && st[e + F_STATE] === S_OPEN && end <= wm) {
         st[e + F_STATE] = S_PROVISIONAL;
-        this.publish(w, Math.floor(e / F / this.depth) % this.cap, e, false);
+        this.publish(w, this.symbolOf(e), e, false);
       }
       const due = st[e + F_STATE] === S_OPEN && L > 0 ? end : end + L;
       if (due < next) next = due;
     }
     this.openCount[w] = n;
-    if (this.fill) {
-      // Quiet symbols: flat bars up to the last window that is final now.
-      const lastFinal = Math.floor((wm - L - this.off) / W) * W + this.off - W;
-      for (let s = 0; s < this.maxSeen[w]; s++) {
-        const fi = w * this.cap + s;
-        if (this.lastFinalStart[fi] >= lastFinal) continue;
-        // do not fill past a bar of this symbol that is still open
-        let limit = lastFinal;
-        for (let d = 0; d < this.depth; d++) {
-          const e = ((w * this.cap + s) * this.depth + d) * F;
-          if (st[e + F_STATE] !== S_EMPTY && st[e + F_START] - W < limit) {
-            limit = st[e + F_START] - W;
-          }
-        }
-        this.fillTo(w, s, limit);
-      }
-      const dueFill = lastFinal + 2 * W + L;
+    if (this.filler !== undefined) {
+      const dueFill = this.fillQuiet(w, this.filler);
       if (dueFill < next) next = dueFill;
     }
     this.nextCheck[w] = next;
   }
 
-  /** Publishes flat bars for symbol s from its last final bar up to `upTo` (a bar start). */
-  private fillTo(w: number, s: number, upTo: number): void {
-    const fi = w * this.cap + s, W = this.win[w], f = this.rec, c = this.lastClose[fi];
-    if (this.lastFinalStart[fi] === -Infinity) return; // nothing to carry yet
-    // bounded: at most MAX_FILL flat bars per advance; the rest are counted, not made
-    const skip = (upTo - this.lastFinalStart[fi]) / W - MAX_FILL;
-    if (skip > 0) {
-      this.fillSkipped += skip;
-      this.lastFinalStart[fi] += skip * W;
+  /** Flat bars of quiet symbols up to the last window that is final now; when to look again. */
+  private fillQuiet(w: number, filler: BarFiller): number {
+    const W = this.win[w], L = this.lateness, st = this.st;
+    const lastFinal = Math.floor((this.watermark - L - this.off) / W) * W + this.off - W;
+    for (let s = 0; s < this.maxSeen[w]; s++) {
+      if (filler.lastFinal(w, s) >= lastFinal) continue;
+      // do not fill past a bar of this symbol that is still open
+      let limit = lastFinal;
+      for (let d = 0; d < this.depth; d++) {
+        const e = ((w * this.cap + s) * this.depth + d) * F;
+        if (st[e + F_STATE] !== S_EMPTY && st[e + F_START] - W < limit) {
+          limit = st[e + F_START] - W;
+        }
+      }
+      this.finalBars += filler.fillTo(w, s, limit);
     }
-    for (let start = this.lastFinalStart[fi] + W; start <= upTo; start += W) {
-      f[B.window] = w;
-      f[B.symbol] = s;
-      f[B.start] = start;
-      f[B.end] = start + W;
-      f.fill(c, B.open, B.close + 1); // open, high, low, close: adjacent
-      f[B.exp] = this.lastExp[fi];
-      f[B.volume] =
-        f[B.trades] =
-        f[B.pv] =
-        f[B.buyVolume] =
-        f[B.sellVolume] =
-          0;
-      f[B.firstSeq] = f[B.lastSeq] = -1;
-      f[B.flags] = BarFlag.final | BarFlag.filled;
-      f[B.revision] = 0;
-      this.out.bar(f);
-      this.finalBars++;
-      this.lastFinalStart[fi] = start;
-    }
+    return lastFinal + 2 * W + L;
+  }
+
+  /** The symbol whose bar record starts at `e`. */
+  private symbolOf(e: number): number {
+    return Math.floor(e / F / this.depth) % this.cap;
   }
 
   private finalize(w: number, sym: number, e: number): void {
-    const st = this.st;
+    const st = this.st, filler = this.filler;
     if (st[e + F_STATE] === S_EMPTY) return;
-    const fi = w * this.cap + sym;
-    if (this.fill) this.fillTo(w, sym, st[e + F_START] - this.win[w]);
+    if (filler !== undefined) {
+      this.finalBars += filler.fillTo(w, sym, st[e + F_START] - this.win[w]);
+    }
     this.publish(w, sym, e, true);
     this.finalBars++;
-    this.lastFinalStart[fi] = st[e + F_START];
-    this.lastClose[fi] = st[e + F_CLOSE];
-    this.lastExp[fi] = st[e + F_EXP];
+    filler?.carry(w, sym, st[e + F_START], st[e + F_CLOSE], st[e + F_EXP]);
     st[e + F_STATE] = S_EMPTY;
   }
 
@@ -377,7 +353,7 @@ export class BarAggregator {
         const e = list[k];
         if (st[e + F_DIRTY] === 0 || st[e + F_STATE] === S_EMPTY) continue;
         st[e + F_DIRTY] = 0;
-        this.publish(w, Math.floor(e / F / this.depth) % this.cap, e, false);
+        this.publish(w, this.symbolOf(e), e, false);
         n++;
       }
     }
@@ -389,7 +365,7 @@ export class BarAggregator {
     this.st.fill(0);
     this.openCount.fill(0);
     this.nextCheck.fill(Infinity);
-    this.lastFinalStart.fill(-Infinity);
+    this.filler?.reset();
     this.watermark = -Infinity;
   }
 
@@ -401,7 +377,7 @@ export class BarAggregator {
         st[a + F_START] - st[b + F_START]
       );
       for (const e of order) {
-        this.finalize(w, Math.floor(e / F / this.depth) % this.cap, e);
+        this.finalize(w, this.symbolOf(e), e);
         st[e + F_LISTED] = 0;
       }
       this.openCount[w] = 0;

@@ -11,7 +11,7 @@
  * @module
  */
 import type { IdleKind } from "./idle.ts";
-import type { GapEvent } from "./consumer.ts";
+import type { GapEvent } from "./consumer_options.ts";
 import type { BarOptions } from "../bars/options.ts";
 import type { Shard } from "./shard.ts";
 import type { ItchOptions } from "../feeds/itch/stage.ts";

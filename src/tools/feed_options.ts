@@ -98,3 +98,24 @@ export const FEED_OPTIONS: OptionTable = {
   quiet: { section: "Options", help: "no progress lines" },
   help: { short: "h", label: "-h, --help", section: "Options", help: "this text" },
 };
+
+/** The checked command line. */
+export interface FeedArgs {
+  source: "synth" | "lobster";
+  to?: string;
+  pcapOut?: string;
+  rate: number;
+  count: number;
+  seed: number;
+  symbols: number;
+  anomalies: string;
+  batch: number;
+  lobster?: { file: string; symbol: string; date: string };
+  drops: Set<number>;
+  port: number;
+  vlan?: number;
+  json: boolean;
+  duration: number;
+  quiet: boolean;
+  stampSend: boolean;
+}
