@@ -29,14 +29,17 @@ import { BookShare } from "../feeds/itch/book_share.ts";
 declare const self: Worker & { close(): void };
 
 /**
- * Pins the thread (--worker-cpu), makes it real-time (--rt-priority) and
- * warms the JIT up, before the feed starts.
+ * Pins the thread (--worker-cpu), warms the JIT up and makes the thread
+ * real-time (--rt-priority), before the feed starts. Real-time after the
+ * warm-up: a real-time thread running flat out would keep V8's compiler
+ * threads, ordinary ones, from the CPU it wants them to have.
  */
 function prepare(msg: WorkerStart): void {
   const lib = native().symbols;
   if (msg.cpu !== undefined && lib.tw_thread_pin(msg.cpu) !== 0) {
     throw new Error(`cannot pin the pipeline Worker to CPU ${msg.cpu}`);
   }
+  warmUp(msg);
   const rt = msg.rtPriority === undefined ? 0 : lib.tw_thread_rt(msg.rtPriority);
   if (rt !== 0) {
     throw new Error(
@@ -44,7 +47,6 @@ function prepare(msg: WorkerStart): void {
         `(error ${-rt}${rt === -1 ? ", not permitted: needs root or CAP_SYS_NICE" : ""})`,
     );
   }
-  warmUp(msg);
 }
 
 function run(msg: WorkerStart): WorkerDone {
