@@ -73,6 +73,7 @@ Deno.test("the library exports only its public API", async () => {
     "tw_stat_name",
     "tw_state_name",
     "tw_thread_pin",
+    "tw_thread_rt",
     "tw_thread_timer_slack",
     "tw_udp_close",
     "tw_udp_open",
