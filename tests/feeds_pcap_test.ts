@@ -71,6 +71,28 @@ Deno.test("pcap feed: --speed replays at the recorded pace times the factor", as
   assert.ok(took >= 440, `0.99 s of capture at speed 2 took ${took.toFixed(0)} ms`);
 });
 
+Deno.test("pcap feed: the status line shows how far a replay has got, rising, with an ETA", async () => {
+  await using t = await tempDir();
+  const cap = `${t.dir}/progress.pcap`;
+  const w = await PcapWriter.create(cap);
+  for (let i = 0; i < 40; i++) { // 40 frames over 1.95 s of event time
+    const ticks = [{ sec: 1000, nsec: 0, symbol: "P", kind: 1, price: 100 + i, size: 1 }];
+    ticks[0].sec += Math.floor(i / 20);
+    ticks[0].nsec = (i % 20) * 50_000_000;
+    w.write(encodeFrame({ session: 1, firstSeq: i + 1, ticks }), ticks[0].sec, ticks[0].nsec);
+  }
+  await w.close();
+  const r = await tickwire(
+    ["--feed", "pcap", "--pcap", cap, "--speed", "1", "--exit-on-eof", "--status-interval", "0.25"],
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(lastJson<J>(r).ticks, 40);
+  const shown = [...r.stderr.matchAll(/\| (\d+\.\d)% ETA \d+:\d\d/g)].map((m) => Number(m[1]));
+  assert.ok(shown.length >= 3, `status lines with a position: ${shown.join(", ")}\n${r.stderr}`);
+  for (let i = 1; i < shown.length; i++) assert.ok(shown[i] >= shown[i - 1], shown.join(", "));
+  assert.ok(shown[0] < 50 && shown.at(-1)! > 50 && shown.at(-1)! < 100, shown.join(", "));
+});
+
 Deno.test("pcap feed: real exchange captures are counted as malformed frames, never a crash", async () => {
   const caps = [
     "market-data-pcaps-omi/Nasdaq/Nasdaq.Equities.TotalView.Itch.v5.0/Multiple.Packets.pcap",

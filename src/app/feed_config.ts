@@ -114,19 +114,18 @@ export function feedConfig(o: RunOptions): FeedConfig {
  * How far a finite feed has got (0..1; undefined when unknown): ticks of a
  * counted synthetic run, or an estimate of the bytes read from a capture
  * (payload plus 58 bytes of pcap record and Ethernet/IPv4/UDP headers per
- * packet) over its size, kept in `sizes` once read.
+ * packet) over its size, read once into `cache`.
  */
 export function feedPosition(
   cfg: FeedConfig,
   feed: NativeFeed,
   ticksSeen: number,
-  sizes: Map<string, number>,
+  cache: { captureBytes?: number },
 ): number | undefined {
   const e = cfg.extent;
   if (e === undefined) return undefined;
   if ("ticks" in e) return ticksSeen / e.ticks;
-  let size = sizes.get(e.file);
-  if (size === undefined) sizes.set(e.file, size = fileSize(e.file));
+  const size = cache.captureBytes ??= fileSize(e.file);
   if (!size) return undefined;
   const fs = feed.stats();
   return Math.min(0.999, (fs.bytes + fs.packets * 58 + 24) / size);

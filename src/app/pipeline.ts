@@ -75,8 +75,8 @@ interface Running {
   feed?: NativeFeed;
   scorer?: Scorer;
   t0: number;
-  /** sizes of the captures read, once known (the status line's position) */
-  sizes: Map<string, number>;
+  /** size of the capture a finite feed reads, once known (the status line's position) */
+  captureBytes?: number;
   /** event-time-to-WebSocket-send latency of trades (--wire-latency) */
   sendWire?: Histogram;
 }
@@ -254,7 +254,6 @@ async function start(o: RunOptions, role: PipelineRole, life: Lifecycle): Promis
     fanout: new Fanout(o.windows, FEATURE_NAMES, []),
     files: [],
     t0: performance.now(),
-    sizes: new Map(),
     sendWire: o.wireLatency ? new Histogram() : undefined,
   };
   const files = fileSinks(o, life);
@@ -310,7 +309,7 @@ function statusInput(r: Running) {
     drops: rc.drops,
     gaps: cv.gaps,
     malformed: cv.malformed,
-    position: r.feed?.alive ? feedPosition(r.cfg, r.feed, cv.ticksSeen, r.sizes) : undefined,
+    position: r.feed?.alive ? feedPosition(r.cfg, r.feed, cv.ticksSeen, r) : undefined,
   };
 }
 
