@@ -117,12 +117,12 @@ export class Scorer {
     this.worker.terminate();
   }
 
-  /** The counters as named fields. */
   /** When the last batch was scored (CLOCK_MONOTONIC, ns; 0 before any). */
   get lastScoredNs(): number {
     return this.shared[S.lastScoredNs];
   }
 
+  /** The counters as named fields. */
   stats(): ScorerSummary {
     const s = this.shared, n = s[S.scored];
     return {

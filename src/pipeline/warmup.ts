@@ -46,7 +46,7 @@ export function warmUp(msg: WorkerStart): number {
     const frame = encodeFrame({
       session: 0x7761726d, // "warm"
       firstSeq: 1 + f * PER_FRAME,
-      ticks: warmTicks(t0 + f * FRAME_MS, f, symbols),
+      ticks: warmTicks(t0 + f * FRAME_MS, f, symbols, PER_FRAME),
     });
     const at = input.tryReserve(frame.length);
     if (at < 0) break; // cannot happen: each frame is read before the next
@@ -80,16 +80,19 @@ function scratchStart(msg: WorkerStart): WorkerStart {
     rows: msg.rows ? ringLike(msg.rows) : undefined,
     rowsWait: false,
     books: undefined,
-    cpu: undefined,
   };
 }
 
-/** One frame's ticks: 30 % trades, prices walking around 100.00, symbols in turn. */
-function warmTicks(ms: number, f: number, symbols: number): TickInput[] {
+/**
+ * Frame `f`'s `perFrame` generated ticks at event time `ms`: 30 % trades,
+ * prices walking around 100.00, `symbols` symbols in turn. Also what the
+ * publisher warms its own code up with (tools/feed_emitter.ts).
+ */
+export function warmTicks(ms: number, f: number, symbols: number, perFrame: number): TickInput[] {
   const sec = Math.floor(ms / 1000), nsec = (ms - sec * 1000) * 1e6;
   const ticks: TickInput[] = [];
-  for (let i = 0; i < PER_FRAME; i++) {
-    const k = f * PER_FRAME + i, sym = k % symbols, wiggle = ((k * 7919) % 41) - 20;
+  for (let i = 0; i < perFrame; i++) {
+    const k = f * perFrame + i, sym = k % symbols, wiggle = ((k * 7919) % 41) - 20;
     const trade = k % 10 < 3, price = 1_000_000 + wiggle * 100;
     ticks.push({
       sec,

@@ -375,8 +375,10 @@ export class Hub {
     });
   }
 
-  /** Sends one body, built on first need, to the subscribers of a channel and symbol. */
-  /** Sends to the channel's subscribers of `symbol`; false when there was none. */
+  /**
+   * Sends one body, built on first need, to the subscribers of a channel
+   * and symbol; false when there was none.
+   */
   private fanOut(channel: string, symbol: string, make: () => string): boolean {
     let text: string | undefined;
     this.index.each(channel, symbol, (c) => {

@@ -35,8 +35,7 @@ export class MarketState {
   private readonly ids = new Map<string, number>();
   /** final bars per `${symbol}|${window}`, oldest first, at most `history` */
   private readonly hist = new Map<string, { starts: number[]; bars: BarJson[] }>();
-  /** latest bar per `${symbol}|${window}` (in progress or final) */
-  /** the latest bar per `symbol|window`, with its start in ms */
+  /** the latest bar per `${symbol}|${window}` (in progress or final), with its start in ms */
   private readonly latestBar = new Map<string, { bar: BarJson; start: number }>();
   readonly anomalies: AnomalyJson[] = [];
   readonly late: LateJson[] = [];

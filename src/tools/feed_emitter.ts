@@ -26,6 +26,7 @@ import type { Sink } from "./feed_sinks.ts";
 import type { Percentiles } from "../pipeline/latency.ts";
 import { SendClock } from "./send_clock.ts";
 import type { FeedArgs } from "./feed_options.ts";
+import { warmTicks } from "../pipeline/warmup.ts";
 
 /** Frames the publisher's own code handles before a --stamp-send schedule starts (JIT warm-up). */
 const WARM_FRAMES = 4000;
@@ -68,16 +69,7 @@ export class Emitter {
       encodeFrame({
         session: 1,
         firstSeq: 1 + f * a.batch,
-        ticks: Array.from({ length: a.batch }, (_, i) => ({
-          sec: 1_700_000_000 + f,
-          nsec: i * 1000,
-          symbol: `W${(f + i) % 8}`,
-          kind: (f + i) % 3 === 0 ? 1 : 2,
-          price: 1_000_000 + f * 100 + i,
-          size: 100 + i,
-          price2: 1_000_100 + i,
-          size2: 200,
-        })),
+        ticks: warmTicks(1_700_000_000_000 + f, f, 8, a.batch),
       }));
     for (let k = 0; k < WARM_FRAMES; k++) {
       const b = frames[k % frames.length];
